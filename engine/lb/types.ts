@@ -22,8 +22,20 @@ export interface HostPicker {
 export interface LbPolicy<C = Record<string, unknown>> {
   /** Envoy extension name, e.g. `envoy.load_balancing_policies.round_robin`. */
   readonly name: string;
-  /** Build a picker for a host set. `random` returns [0, 1); tests inject a seeded one. */
-  createPicker(hosts: readonly Host[], config: C, env: LbEnv): HostPicker;
+  /**
+   * True for consistent-hash policies (Envoy's "thread-aware" balancers: ring hash, maglev). The
+   * ClusterLoadBalancer then picks the priority with the request hash (so a key keeps its host) and
+   * folds locality weights into the ring/table (`weights`) instead of an EDF over localities.
+   */
+  readonly hashing?: boolean;
+  /** Problems with `config` as messages naming the field (empty = valid). Run once at config load. */
+  validateConfig?(config: C): string[];
+  /**
+   * Build a picker for a host set. `random` returns [0, 1); tests inject a seeded one.
+   * `weights` (hashing policies only): Envoy's normalized host weights, parallel to `hosts`, given when
+   * locality weights apply; when absent the policy normalizes `host.weight` itself.
+   */
+  createPicker(hosts: readonly Host[], config: C, env: LbEnv, weights?: readonly number[]): HostPicker;
 }
 
 export interface LbEnv {
