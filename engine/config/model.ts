@@ -70,6 +70,8 @@ export interface HttpConnectionManager {
   maxRequestHeadersKb: number;
   /** common_http_protocol_options.idle_timeout, default 1 h. */
   idleTimeoutMs: number;
+  /** http_protocol_options.accept_http_10 (default false: HTTP/1.0 gets 426 as in Envoy). */
+  acceptHttp10?: boolean;
 }
 
 /** A typed extension as it appears in the config: the name and the normalized typed_config. */

@@ -1,0 +1,477 @@
+// Envoy's router filter: forwards a routed request to its cluster, with the route's timeout,
+// retry policy and circuit breakers, and streams the response back. One UpstreamRequest per try.
+
+import type { Dispatcher } from 'undici';
+import type { RetryPolicy, RouteAction } from '../config/model';
+import { ResponseFlag } from '../observe/response-flags';
+import type { HttpStream } from '../listener/stream';
+import type { ClusterRuntime, UpstreamHost } from '../upstream/cluster';
+import { computeHash } from '../lb/hash-policy';
+import type { CompiledRoute } from './route-table';
+import { pickWeightedCluster } from './route-table';
+import { retryOnResponse, retryOnReset, backoffMs, type ResetKind } from './retry';
+import type { HeaderMutator } from './headers';
+
+const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers. ';
+
+// Hop-by-hop headers never cross the proxy (RFC 9110 §7.6.1), nor do Node's own framing ones.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
+
+export interface RouterContext {
+  clusters: ReadonlyMap<string, ClusterRuntime>;
+  random: () => number;
+}
+
+/** Forwards the stream along `route` (a `route` action). */
+export function forward(stream: HttpStream, compiled: CompiledRoute, ctx: RouterContext, body: Buffer | null | 'stream'): void {
+  const action = compiled.route.action as RouteAction;
+  const info = stream.info;
+  let clusterName: string | undefined;
+  if (compiled.weighted) clusterName = pickWeightedCluster(compiled.weighted, ctx.random());
+  else if (action.cluster !== undefined) clusterName = action.cluster;
+  else if (action.clusterHeader) {
+    const v = stream.req.headers[action.clusterHeader.toLowerCase()];
+    clusterName = Array.isArray(v) ? v[0] : v;
+  }
+  const cluster = clusterName === undefined ? undefined : ctx.clusters.get(clusterName);
+  info.clusterName = clusterName ?? '';
+  if (!cluster) {
+    stream.hcm.stats.no_cluster.inc();
+    stream.sendLocalReply(503, '', ResponseFlag.NoClusterFound, 'cluster_not_found');
+    return;
+  }
+  new UpstreamRouting(stream, action, compiled, cluster, ctx, body).start();
+}
+
+class UpstreamRouting {
+  private readonly retry: RetryPolicy | undefined;
+  private retriesLeft: number;
+  private globalTimer: NodeJS.Timeout | undefined;
+  private current: UpstreamRequest | undefined;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  readonly headers: string[];
+  private readonly hash: bigint | undefined;
+  private finished = false;
+  private attempt = 0;
+  private holdingRetrySlot = false;
+
+  constructor(
+    readonly stream: HttpStream,
+    readonly action: RouteAction,
+    private readonly compiled: CompiledRoute,
+    readonly cluster: ClusterRuntime,
+    readonly ctx: RouterContext,
+    readonly body: Buffer | null | 'stream',
+  ) {
+    this.retry = action.retryPolicy;
+    // A streamed body cannot be sent twice: no retries for it (Envoy: the buffer limit was exceeded).
+    this.retriesLeft = this.retry && body !== 'stream' ? this.retry.numRetries : 0;
+    this.headers = this.buildHeaders();
+    this.hash = action.hashPolicy.length
+      ? computeHash(action.hashPolicy, {
+          header: (n) => stream.req.headers[n],
+          sourceIp: unmapIPv4(stream.req.socket.remoteAddress ?? ''),
+          query: (n) => queryValue(stream.query, n),
+        })
+      : undefined;
+  }
+
+  start(): void {
+    const t = this.action.timeoutMs;
+    if (t > 0) this.globalTimer = setTimeout(() => this.onGlobalTimeout(), t);
+    this.stream.res.once('close', () => {
+      if (!this.stream.res.writableFinished) {
+        this.stream.downstreamGone = true;
+        this.stream.info.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
+        this.current?.abort();
+        this.cleanup();
+      }
+    });
+    this.tryOnce();
+  }
+
+  private buildHeaders(): string[] {
+    const s = this.stream;
+    const src = s.req.headers;
+    const out: string[] = [];
+    // Headers listed in Connection are hop-by-hop too.
+    const conn = src.connection;
+    const extraHop = conn ? new Set(conn.toLowerCase().split(',').map((x) => x.trim())) : undefined;
+    for (const k in src) {
+      if (HOP_BY_HOP.has(k) || (extraHop && extraHop.has(k))) continue;
+      const v = src[k];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const one of v) out.push(k, one);
+      else out.push(k, v);
+    }
+    const a = this.action;
+    if (a.hostRewriteLiteral) setHeader(out, 'host', a.hostRewriteLiteral);
+    const expected = a.retryPolicy?.perTryTimeoutMs || a.timeoutMs;
+    if (expected > 0) setHeader(out, 'x-envoy-expected-rq-timeout-ms', String(expected));
+    this.compiled.requestMutations(out, s);
+    return out;
+  }
+
+  private upstreamPath(): string {
+    const a = this.action;
+    const s = this.stream;
+    let path = s.path;
+    if (a.prefixRewrite !== undefined) {
+      // The matched prefix is replaced; a `path` match replaces the whole path.
+      const m = this.compiled.route.match.path;
+      if (m.kind === 'prefix' || m.kind === 'path_separated_prefix') path = a.prefixRewrite + path.slice(m.value.length);
+      else if (m.kind === 'path') path = a.prefixRewrite;
+    } else if (a.regexRewrite) {
+      path = path.replace(new RegExp(a.regexRewrite.pattern, 'g'), a.regexRewrite.substitution.replace(/\\(\d)/g, '$$$1'));
+    }
+    return s.query ? `${path}?${s.query}` : path;
+  }
+
+  private tryOnce(): void {
+    if (this.finished) return;
+    const s = this.stream;
+    const cb = this.cluster.config.circuitBreakers;
+    // Envoy retries pick a host afresh but do not avoid the previous one (that takes a
+    // retry_host_predicate), so hashing policies see attempt 0 on every try.
+    const host = this.cluster.chooseHost({ hash: this.hash, attempt: 0 });
+    if (!host) {
+      this.finish();
+      s.sendLocalReply(503, 'no healthy upstream', ResponseFlag.NoHealthyUpstream, 'no_healthy_upstream');
+      return;
+    }
+    if (this.cluster.activeRequests >= cb.maxRequests || this.cluster.pendingRequests >= cb.maxPendingRequests) {
+      this.cluster.stats.upstream_rq_pending_overflow.inc();
+      this.finish();
+      s.info.upstreamHost = host.key;
+      s.sendLocalReply(503, `${RESET_PREFIX}reset reason: overflow`, ResponseFlag.UpstreamOverflow, 'upstream_reset_before_response_started{overflow}');
+      return;
+    }
+    this.attempt++;
+    s.info.attemptCount = this.attempt;
+    s.info.upstreamHost = host.key;
+    this.current = new UpstreamRequest(this, host);
+    this.current.send(this.upstreamPath());
+  }
+
+  /** A try ended without a usable response. Retry if the policy allows, else answer locally. */
+  onReset(req: UpstreamRequest, kind: ResetKind, reason: string): void {
+    if (this.finished || req !== this.current) return;
+    const s = this.stream;
+    if (kind === 'per_try_timeout') this.cluster.stats.upstream_rq_per_try_timeout.inc();
+    if (kind === 'connect_failure') this.cluster.stats.upstream_cx_connect_fail.inc();
+    const flag =
+      kind === 'connect_failure' ? ResponseFlag.UpstreamConnectionFailure
+      : kind === 'per_try_timeout' ? ResponseFlag.UpstreamRequestTimeout
+      : kind === 'remote_reset' ? ResponseFlag.UpstreamRemoteReset
+      : ResponseFlag.UpstreamConnectionTermination;
+    if (!s.headersSent && this.retry && retryOnReset(this.retry, kind)) {
+      if (this.scheduleRetry()) return;
+    }
+    this.finish();
+    if (s.headersSent) {
+      s.info.responseFlags |= flag;
+      s.res.destroy();
+      return;
+    }
+    s.info.upstreamTransportFailureReason = kind === 'connect_failure' ? reason : '';
+    if (kind === 'per_try_timeout') {
+      s.sendLocalReply(504, 'upstream request timeout', flag, 'upstream_per_try_timeout');
+      return;
+    }
+    const retried = this.attempt > 1 ? 'retried and the latest ' : '';
+    const why =
+      kind === 'connect_failure' ? `remote connection failure, transport failure reason: ${reason}`
+      : kind === 'remote_reset' ? 'remote reset'
+      : 'connection termination';
+    const details =
+      kind === 'connect_failure' ? `upstream_reset_before_response_started{remote_connection_failure,${reason}}`
+      : `upstream_reset_before_response_started{${kind === 'remote_reset' ? 'remote_reset' : 'connection_termination'}}`;
+    s.sendLocalReply(503, `${RESET_PREFIX}${retried}reset reason: ${why}`, flag, details);
+  }
+
+  /** Headers arrived. true = forward this response; false = it is being retried (drop its body). */
+  onResponseHeaders(req: UpstreamRequest, status: number): boolean {
+    if (this.finished || req !== this.current) return false;
+    if (this.retry && retryOnResponse(this.retry, status)) {
+      if (this.retriesLeft > 0) {
+        if (this.scheduleRetry()) return false;
+      } else {
+        this.cluster.stats.upstream_rq_retry_limit_exceeded.inc();
+        this.stream.info.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;
+      }
+    }
+    if (this.attempt > 1) this.cluster.stats.upstream_rq_retry_success.inc();
+    return true;
+  }
+
+  /** The forwarded response is complete. */
+  onResponseComplete(req: UpstreamRequest): void {
+    if (req !== this.current) return;
+    this.finish();
+  }
+
+  private scheduleRetry(): boolean {
+    if (this.retriesLeft <= 0) {
+      this.stream.info.responseFlags |= ResponseFlag.UpstreamRetryLimitExceeded;
+      this.cluster.stats.upstream_rq_retry_limit_exceeded.inc();
+      return false;
+    }
+    if (!this.holdingRetrySlot && this.cluster.activeRetries >= this.cluster.config.circuitBreakers.maxRetries) {
+      this.cluster.stats.upstream_rq_retry_overflow.inc();
+      this.stream.info.responseFlags |= ResponseFlag.UpstreamOverflow;
+      return false;
+    }
+    if (!this.holdingRetrySlot) {
+      this.holdingRetrySlot = true;
+      this.cluster.activeRetries++;
+    }
+    this.retriesLeft--;
+    this.cluster.stats.upstream_rq_retry.inc();
+    this.current = undefined;
+    const r = this.retry!;
+    const wait = backoffMs(this.attempt, r.baseIntervalMs, r.maxIntervalMs, this.ctx.random);
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.tryOnce();
+    }, wait);
+    return true;
+  }
+
+  private onGlobalTimeout(): void {
+    if (this.finished) return;
+    const s = this.stream;
+    this.cluster.stats.upstream_rq_timeout.inc();
+    this.current?.abort();
+    this.finish();
+    if (s.headersSent) {
+      s.info.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
+      s.res.destroy();
+      return;
+    }
+    s.sendLocalReply(504, 'upstream request timeout', ResponseFlag.UpstreamRequestTimeout, 'upstream_response_timeout');
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    this.finished = true;
+    if (this.globalTimer) clearTimeout(this.globalTimer);
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.globalTimer = this.backoffTimer = undefined;
+    if (this.holdingRetrySlot) {
+      this.holdingRetrySlot = false;
+      this.cluster.activeRetries--;
+    }
+  }
+
+  get responseMutations(): HeaderMutator {
+    return this.compiled.responseMutations;
+  }
+}
+
+/** One try against one host: an undici dispatch handler that streams the response downstream. */
+class UpstreamRequest implements Dispatcher.DispatchHandler {
+  private abortFn: ((err?: Error) => void) | undefined;
+  private aborted = false;
+  private connected = false;
+  private forwarding = false;
+  private discarding = false;
+  private ended = false;
+  private perTryTimer: NodeJS.Timeout | undefined;
+  private startMono = 0;
+  private resume: (() => void) | undefined;
+  private readonly onDrain = () => this.resume?.();
+
+  constructor(
+    private readonly routing: UpstreamRouting,
+    readonly host: UpstreamHost,
+  ) {}
+
+  send(path: string): void {
+    const r = this.routing;
+    const s = r.stream;
+    const cluster = r.cluster;
+    cluster.activeRequests++;
+    cluster.pendingRequests++;
+    cluster.stats.upstream_rq_total.inc();
+    cluster.stats.upstream_rq_active.inc();
+    cluster.stats.upstream_rq_pending_active.inc();
+    this.host.activeRequests++;
+    this.startMono = performance.now();
+    if (!s.info.firstUpstreamTxMono) s.info.firstUpstreamTxMono = this.startMono;
+    const perTry = r.action.retryPolicy?.perTryTimeoutMs ?? 0;
+    if (perTry > 0) this.perTryTimer = setTimeout(() => this.onPerTryTimeout(), perTry);
+    const body = r.body === 'stream' ? s.req : r.body;
+    try {
+      this.host.pool.dispatch({ path, method: s.info.method as Dispatcher.HttpMethod, headers: r.headers, body }, this);
+    } catch (err) {
+      this.fail('connection_termination', (err as Error).message);
+    }
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.release();
+    this.abortFn?.(new Error('aborted by router'));
+  }
+
+  private onPerTryTimeout(): void {
+    this.perTryTimer = undefined;
+    if (this.forwarding || this.ended) return;
+    this.abort();
+    this.routing.onReset(this, 'per_try_timeout', '');
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    if (this.aborted) {
+      abort(new Error('aborted by router'));
+      return;
+    }
+    this.connected = true;
+    this.routing.cluster.pendingRequests--;
+    this.routing.cluster.stats.upstream_rq_pending_active.dec();
+  }
+
+  onBodySent(chunk: Buffer | string): void {
+    if (this.routing.body === 'stream') this.routing.stream.info.bytesReceived += chunk.length;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.aborted) return false;
+    if (statusCode < 200) return true; // 1xx informational: wait for the final response
+    const r = this.routing;
+    const s = r.stream;
+    const now = performance.now();
+    s.info.firstUpstreamRxMono = now;
+    r.cluster.recordLatency(this.host, now - this.startMono);
+    if (this.perTryTimer) {
+      clearTimeout(this.perTryTimer);
+      this.perTryTimer = undefined;
+    }
+    if (!r.onResponseHeaders(this, statusCode)) {
+      this.discarding = true;
+      return true;
+    }
+    this.forwarding = true;
+    this.resume = resume;
+    const headers: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const k = rawHeaders[i].toString('latin1').toLowerCase();
+      if (HOP_BY_HOP.has(k)) continue;
+      headers.push(k, rawHeaders[i + 1].toString('latin1'));
+    }
+    setHeader(headers, 'x-envoy-upstream-service-time', String(Math.round(now - this.startMono)));
+    setHeader(headers, 'server', s.hcm.config.serverName);
+    r.responseMutations(headers, s);
+    s.info.responseCode = statusCode;
+    if (s.downstreamGone) return false;
+    s.res.writeHead(statusCode, headers);
+    s.res.on('drain', this.onDrain);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.discarding || this.aborted) return true;
+    return this.routing.stream.res.write(chunk);
+  }
+
+  onComplete(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const r = this.routing;
+    this.countStatus();
+    this.release();
+    if (this.discarding) return; // a retry is already scheduled
+    r.stream.res.off('drain', this.onDrain);
+    r.stream.res.end();
+    r.onResponseComplete(this);
+  }
+
+  onError(err: Error): void {
+    if (this.ended) return;
+    const wasForwarding = this.forwarding;
+    this.release();
+    if (this.aborted) return;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!this.connected || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED') {
+      this.fail('connect_failure', transportFailure(err));
+    } else {
+      this.fail(wasForwarding ? 'remote_reset' : 'connection_termination', err.message);
+    }
+  }
+
+  private fail(kind: ResetKind, reason: string): void {
+    this.ended = true;
+    this.release();
+    this.routing.onReset(this, kind, reason);
+  }
+
+  private countStatus(): void {
+    const st = this.routing.cluster.stats;
+    const code = this.routing.stream.info.responseCode;
+    st.upstream_rq_completed.inc();
+    if (!this.forwarding) return;
+    if (code >= 500) st.upstream_rq_5xx.inc();
+    else if (code >= 400) st.upstream_rq_4xx.inc();
+    else if (code >= 300) st.upstream_rq_3xx.inc();
+    else if (code >= 200) st.upstream_rq_2xx.inc();
+  }
+
+  private released = false;
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.ended = true;
+    if (this.perTryTimer) clearTimeout(this.perTryTimer);
+    const c = this.routing.cluster;
+    c.activeRequests--;
+    c.stats.upstream_rq_active.dec();
+    if (!this.connected) {
+      c.pendingRequests--;
+      c.stats.upstream_rq_pending_active.dec();
+    }
+    this.host.activeRequests--;
+  }
+}
+
+function transportFailure(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'delayed connect error: Connection refused';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connection timeout';
+  return err.message;
+}
+
+function setHeader(flat: string[], name: string, value: string): void {
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i] === name) {
+      flat[i + 1] = value;
+      // Drop any further copies.
+      for (let j = flat.length - 2; j > i; j -= 2) if (flat[j] === name) flat.splice(j, 2);
+      return;
+    }
+  }
+  flat.push(name, value);
+}
+
+/** Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; Envoy sees a.b.c.d. */
+function unmapIPv4(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+function queryValue(query: string, name: string): string | undefined {
+  if (!query) return undefined;
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    if (k === name) return eq < 0 ? '' : part.slice(eq + 1);
+  }
+  return undefined;
+}
+
+export { setHeader };
