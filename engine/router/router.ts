@@ -338,8 +338,10 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     this.routing.cluster.stats.upstream_rq_pending_active.dec();
   }
 
-  onBodySent(chunk: Buffer | string): void {
-    if (this.routing.body === 'stream') this.routing.stream.info.bytesReceived += chunk.length;
+  // undici 7 passes the chunk itself (lib/core/request.js), though its typings say a size.
+  onBodySent(chunk: Buffer | string | number): void {
+    if (this.routing.body !== 'stream') return;
+    this.routing.stream.info.bytesReceived += typeof chunk === 'number' ? chunk : chunk.length;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
