@@ -53,7 +53,7 @@ export interface HttpConnectionManager {
   statPrefix: string;
   codecType: 'AUTO' | 'HTTP1' | 'HTTP2';
   routeConfig: RouteConfiguration;
-  /** In order; the last one is always envoy.filters.http.router. */
+  /** In order, by registry name; Envoy requires the router last (an empty list is accepted, as Envoy does). */
   httpFilters: HttpFilter[];
   accessLog: TypedExtension[];
   useRemoteAddress: boolean; // default false
@@ -71,7 +71,7 @@ export interface HttpConnectionManager {
   /** common_http_protocol_options.idle_timeout, default 1 h. */
   idleTimeoutMs: number;
   /** http_protocol_options.accept_http_10 (default false: HTTP/1.0 gets 426 as in Envoy). */
-  acceptHttp10?: boolean;
+  acceptHttp10: boolean;
 }
 
 /** A typed extension as it appears in the config: the name and the normalized typed_config. */

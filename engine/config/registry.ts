@@ -128,6 +128,9 @@ export const CLUSTER_TYPES: ReadonlySet<string> = new Set(['STATIC', 'STRICT_DNS
 /** Flip when the connection pool speaks HTTP/2 upstream; until then such clusters use HTTP/1.1 (with a warning). */
 export const UPSTREAM_HTTP2 = false;
 
+/** Flip when listeners speak HTTP/2; until then codec_type: HTTP2 gets a warning (listeners speak HTTP/1.1). */
+export const DOWNSTREAM_HTTP2 = false;
+
 export interface PolicyChoice {
   /** Index in load_balancing_policy.policies. */
   index: number;

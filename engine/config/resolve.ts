@@ -198,6 +198,7 @@ class Resolver {
       streamIdleTimeoutMs: num(h.stream_idle_timeout, DEFAULTS.streamIdleTimeoutMs),
       maxRequestHeadersKb: num(h.max_request_headers_kb, DEFAULTS.maxRequestHeadersKb),
       idleTimeoutMs: num(chp.idle_timeout, DEFAULTS.idleTimeoutMs),
+      acceptHttp10: bool(obj(h.http_protocol_options).accept_http_10, false),
     };
   }
 

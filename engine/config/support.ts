@@ -13,6 +13,7 @@ import {
   ACCESS_LOGGERS,
   chooseLbPolicy,
   CLUSTER_TYPES,
+  DOWNSTREAM_HTTP2,
   type ExtensionRegistry,
   HTTP_FILTERS,
   NETWORK_FILTERS,
@@ -47,8 +48,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, readonly string[] | '*'>>
     'stat_prefix', 'codec_type', 'route_config', 'http_filters', 'access_log', 'use_remote_address',
     'skip_xff_append', 'xff_num_trusted_hops', 'server_name', 'generate_request_id', 'preserve_external_request_id',
     'request_timeout', 'stream_idle_timeout', 'max_request_headers_kb', 'common_http_protocol_options',
+    'http_protocol_options',
   ],
   [`${CORE}.HttpProtocolOptions`]: ['idle_timeout'],
+  [`${CORE}.Http1ProtocolOptions`]: ['accept_http_10'],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config', 'disabled', 'is_optional'],
   'envoy.extensions.filters.http.router.v3.Router': [],
   'envoy.config.accesslog.v3.AccessLog': ['name', 'typed_config'],
@@ -105,15 +108,16 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, readonly string[] | '*'>>
   [`${CLUSTER}.CommonLbConfig`]: ['healthy_panic_threshold', 'locality_weighted_lb_config'],
   [`${CLUSTER}.CommonLbConfig.LocalityWeightedLbConfig`]: '*',
   'envoy.type.v3.Percent': '*',
-  [`${CLUSTER}.LeastRequestLbConfig`]: ['choice_count', 'active_request_bias', 'slow_start_config'],
+  // slow_start_config: passed to the runtime, which accepts it but does not apply it yet → warned.
+  [`${CLUSTER}.LeastRequestLbConfig`]: ['choice_count', 'active_request_bias'],
   [`${CLUSTER}.RingHashLbConfig`]: ['minimum_ring_size', 'maximum_ring_size', 'hash_function'],
   [`${CLUSTER}.MaglevLbConfig`]: ['table_size'],
-  [`${CLUSTER}.RoundRobinLbConfig`]: ['slow_start_config'],
+  [`${CLUSTER}.RoundRobinLbConfig`]: [],
   [`${CLUSTER}.SlowStartConfig`]: '*',
   [`${CORE}.RuntimeDouble`]: '*',
   'envoy.config.cluster.v3.LoadBalancingPolicy': ['policies'],
-  'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin': ['slow_start_config'],
-  'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest': ['choice_count', 'active_request_bias', 'slow_start_config'],
+  'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin': [],
+  'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest': ['choice_count', 'active_request_bias'],
   'envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash': ['minimum_ring_size', 'maximum_ring_size', 'hash_function'],
   'envoy.extensions.load_balancing_policies.maglev.v3.Maglev': ['table_size'],
   'envoy.extensions.load_balancing_policies.random.v3.Random': [],
@@ -121,7 +125,6 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, readonly string[] | '*'>>
   'meshdeck.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma': '*',
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config'],
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
-  [`${CORE}.Http1ProtocolOptions`]: [],
   [`${CORE}.Http2ProtocolOptions`]: [],
 };
 
@@ -156,6 +159,10 @@ const MEANING: Readonly<Record<string, string>> = {
   'envoy.config.endpoint.v3.LbEndpoint.metadata': 'endpoint metadata',
   'envoy.config.endpoint.v3.Endpoint.health_check_config': 'per-endpoint health-check settings',
   'envoy.config.accesslog.v3.AccessLog.filter': 'access-log filters: every request is logged',
+  [`${CLUSTER}.RoundRobinLbConfig.slow_start_config`]: 'slow start: new hosts get their full weight at once',
+  [`${CLUSTER}.LeastRequestLbConfig.slow_start_config`]: 'slow start: new hosts get their full weight at once',
+  'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin.slow_start_config': 'slow start: new hosts get their full weight at once',
+  'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest.slow_start_config': 'slow start: new hosts get their full weight at once',
 };
 
 /** Fields that Meshdeck cannot ignore without changing what traffic does: errors, not warnings. */
@@ -254,6 +261,9 @@ class SupportWalker {
         return true;
       case `${HCM}.codec_type`:
         if (val === 'HTTP3') this.rep.error('unsupported_feature', fpath, 'Meshdeck cannot run HTTP/3 (QUIC) listeners');
+        else if (val === 'HTTP2' && !DOWNSTREAM_HTTP2) {
+          this.rep.warn('not_supported', fpath, 'not run by Meshdeck yet: downstream HTTP/2 (this listener speaks HTTP/1.1)');
+        }
         return true;
       case `${ROUTE}.VirtualHost.typed_per_filter_config`:
       case `${ROUTE}.Route.typed_per_filter_config`:

@@ -529,9 +529,13 @@ class Walker {
     }
     allTypeNames ??= [...allTypes(getEnvoyRoot())].map(typeName);
     const guess = nearest(name, allTypeNames);
-    if (guess) {
+    const pkg = (n: string) => n.slice(0, n.lastIndexOf('.'));
+    const knownPackage = isKnownPackage(name);
+    // A close name in the same package, or in another one when this package does not exist: a typo.
+    // A name in a package that exists, with nothing close: most likely a message newer than the shipped protos.
+    if (guess && (pkg(guess) === pkg(name) || !knownPackage)) {
       this.rep.error('unknown_type_url', tpath, `unknown type "${name}"`, { suggestion: `did you mean "${typeUrlOf(guess)}"?` });
-    } else if (name.startsWith('envoy.') || isKnownPackage(name)) {
+    } else if (name.startsWith('envoy.') || knownPackage) {
       this.rep.warn('type_not_shipped', tpath, `${name} is not in the Envoy API protos shipped with Meshdeck (a newer Envoy?): its fields are not checked`);
     } else {
       this.rep.error('unknown_type_url', tpath, `unknown type "${name}": no such message in Envoy's API`);

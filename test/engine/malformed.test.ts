@@ -72,3 +72,27 @@ test('a client that disconnects mid-request does not disturb the engine', async 
   assert.equal((await get(e.url())).status, 200);
   assert.ok(e.engine.stats.get('http.ingress_http.downstream_cx_protocol_error')! >= cases.length);
 });
+
+test('HTTP/1.0 is served when http_protocol_options.accept_http_10 is set', async () => {
+  const e10 = await startEngine(
+    bootstrap({
+      routes: `- match: { prefix: "/" }\n  route: { cluster: svc }`,
+      clusters: staticCluster('svc', [{ port: up.port }]),
+      hcmExtra: 'http_protocol_options: { accept_http_10: true }',
+    }),
+  );
+  try {
+    const u = new URL(e10.url());
+    const answer = await new Promise<string>((resolve) => {
+      const s = connect(Number(u.port), u.hostname);
+      let got = '';
+      s.on('data', (d) => (got += d.toString('latin1')));
+      s.on('close', () => resolve(got));
+      s.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n');
+    });
+    assert.match(answer, /^HTTP\/1\.[01] 200 /);
+    assert.match(answer, /\r\n\r\nok\n$/);
+  } finally {
+    await e10.stop();
+  }
+});
