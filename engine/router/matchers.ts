@@ -1,6 +1,7 @@
 // Compiled matchers for routes: built once per config snapshot, so a request only runs closures.
 
 import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from '../config/model';
+import { checkRe2 } from '../config/regex';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -13,9 +14,13 @@ export interface MatchInput {
   headers: Headers;
 }
 
-/** Envoy's safe_regex is RE2 with full-match semantics. */
+/** Envoy's safe_regex is RE2 with full-match semantics; RE2-only syntax is mapped to JavaScript's. */
 export function compileRegex(pattern: string, ignoreCase = false): RegExp {
-  return new RegExp(`^(?:${pattern})$`, ignoreCase ? 'is' : 's');
+  const re2 = checkRe2(pattern);
+  // The config loader rejected patterns that fail this check, so this only guards direct use.
+  if (!re2.ok) throw new Error(`invalid RE2 regex '${pattern}': ${re2.message}`);
+  const flags = new Set(`${re2.flags}s${ignoreCase ? 'i' : ''}`);
+  return new RegExp(`^(?:${re2.source})$`, [...flags].join(''));
 }
 
 export function compileStringMatcher(m: StringMatcher): (v: string) => boolean {

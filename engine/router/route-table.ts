@@ -5,6 +5,7 @@
 import type { Route, RouteConfiguration, VirtualHost, WeightedCluster } from '../config/model';
 import { compileRouteMatch, type MatchInput } from './matchers';
 import { compileMutations, type HeaderMutator } from './headers';
+import { checkRe2 } from '../config/regex';
 
 export interface CompiledRoute {
   readonly route: Route;
@@ -13,6 +14,8 @@ export interface CompiledRoute {
   readonly weighted?: { clusters: WeightedCluster[]; cumulative: number[]; total: number };
   readonly requestMutations: HeaderMutator;
   readonly responseMutations: HeaderMutator;
+  /** regex_rewrite compiled once: every match of the pattern in the path is replaced. */
+  readonly regexRewrite?: { re: RegExp; replacement: string };
 }
 
 export interface CompiledVirtualHost {
@@ -72,6 +75,7 @@ function compileRoute(route: Route, vh: VirtualHost, config: RouteConfiguration)
   const requestMutations = compileMutations(levels, 'request');
   const responseMutations = compileMutations(levels, 'response');
   const a = route.action;
+  const base = { route, matches, requestMutations, responseMutations, regexRewrite: compileRewrite(route) };
   if (a.kind === 'route' && a.weightedClusters) {
     const clusters = a.weightedClusters.clusters;
     const cumulative: number[] = [];
@@ -80,9 +84,19 @@ function compileRoute(route: Route, vh: VirtualHost, config: RouteConfiguration)
       total += c.weight;
       cumulative.push(total);
     }
-    return { route, matches, weighted: { clusters, cumulative, total }, requestMutations, responseMutations };
+    return { ...base, weighted: { clusters, cumulative, total } };
   }
-  return { route, matches, requestMutations, responseMutations };
+  return base;
+}
+
+function compileRewrite(route: Route): CompiledRoute['regexRewrite'] {
+  const a = route.action;
+  if (a.kind !== 'route' || !a.regexRewrite) return undefined;
+  const re2 = checkRe2(a.regexRewrite.pattern);
+  if (!re2.ok) throw new Error(`invalid RE2 regex '${a.regexRewrite.pattern}': ${re2.message}`);
+  // RE2 substitutions use \1; JavaScript's replace uses $1 (and a literal $ must be $$).
+  const replacement = a.regexRewrite.substitution.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
+  return { re: new RegExp(re2.source, `${re2.flags}g`), replacement };
 }
 
 /** One draw over weighted_clusters, as Envoy does: random % total, walk the cumulative weights. */

@@ -121,8 +121,9 @@ class UpstreamRouting {
       const m = this.compiled.route.match.path;
       if (m.kind === 'prefix' || m.kind === 'path_separated_prefix') path = a.prefixRewrite + path.slice(m.value.length);
       else if (m.kind === 'path') path = a.prefixRewrite;
-    } else if (a.regexRewrite) {
-      path = path.replace(new RegExp(a.regexRewrite.pattern, 'g'), a.regexRewrite.substitution.replace(/\\(\d)/g, '$$$1'));
+    } else if (this.compiled.regexRewrite) {
+      const rw = this.compiled.regexRewrite;
+      path = path.replace(rw.re, rw.replacement);
     }
     return s.query ? `${path}?${s.query}` : path;
   }
