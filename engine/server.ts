@@ -12,6 +12,9 @@ import { Snapshot } from './snapshot';
 import { StatsStore } from './observe/stats';
 import { initHashing } from './lb/xxhash64';
 import { AdminServer, type AdminOptions } from './admin/server';
+import { EventEmitter } from 'node:events';
+import { Observer } from './observe/observer';
+import type { KnownCluster } from './observe/timeseries';
 
 export interface ApplyResult {
   ok: boolean;
@@ -46,12 +49,17 @@ export class Engine {
   private admin: AdminServer | undefined;
   private readonly random: () => number;
   private stopping = false;
+  /** The console's view of traffic: recent log entries, per-second series, live batches. */
+  readonly observer: Observer;
+  /** 'config' (version) after every applied config; 'health' (cluster, host, healthy) on changes. */
+  readonly events = new EventEmitter();
   /** POST /healthcheck/fail sets it: /ready answers 503 until /healthcheck/ok. */
   healthCheckFailed = false;
 
   constructor(private readonly options: EngineOptions = {}) {
     this.log = options.log ?? createLogger('info');
     this.random = options.random ?? Math.random;
+    this.observer = new Observer(() => this.knownClusters(), { random: this.random });
   }
 
   get snapshot(): Snapshot | undefined {
@@ -75,6 +83,12 @@ export class Engine {
     return [...this.listeners.values()].map((l) => ({ name: l.name, address: l.addressString }));
   }
 
+  private knownClusters(): KnownCluster[] {
+    const snap = this.current;
+    if (!snap) return [];
+    return [...snap.clusters.values()].map((c) => ({ name: c.name, hosts: c.hosts.map((h) => h.key) }));
+  }
+
   /** First config: everything must bind, or the engine does not start. */
   async start(text: string, sourceName: string): Promise<ApplyResult> {
     await initHashing();
@@ -88,6 +102,7 @@ export class Engine {
       await this.stop(0);
       return { ok: false, version: 0, diagnostics: [bindError('admin.address', (err as Error).message)] };
     }
+    this.observer.start();
     return result;
   }
 
@@ -123,7 +138,10 @@ export class Engine {
     await Promise.all(fresh.map((r) => r.initialize()));
 
     const version = this.version + 1;
-    const snap = new Snapshot(version, bootstrap, text, warnings, runtimes, this.stats, this.random, this.options.accessLog);
+    const tap = this.options.accessLog;
+    const observe = this.observer.onRequest;
+    const sink: AccessLogSink = tap ? (info) => (observe(info), tap(info)) : observe;
+    const snap = new Snapshot(version, bootstrap, text, sourceName, warnings, runtimes, this.stats, this.random, sink);
 
     // Listeners: keep the bound ones whose address did not change; bind the new ones first, so
     // that a port already in use rejects the whole config and the old one keeps serving.
@@ -170,6 +188,7 @@ export class Engine {
     if (old && describeAdmin(old.bootstrap) !== describeAdmin(bootstrap)) {
       this.log.warn('admin address changes take effect on restart only');
     }
+    this.events.emit('config', version);
     this.log.info(`config version ${version} applied (${bootstrap.listeners.length} listener(s), ${bootstrap.clusters.length} cluster(s), ${warnings.length} warning(s))`);
     return { ok: true, version, diagnostics: loaded.diagnostics };
   }
@@ -193,6 +212,7 @@ export class Engine {
   async stop(graceMs = 5000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.observer.stop();
     await Promise.all([...this.listeners.values()].map((l) => l.close(graceMs)));
     this.listeners.clear();
     await this.admin?.close();

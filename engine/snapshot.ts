@@ -18,6 +18,7 @@ export class Snapshot {
     readonly version: number,
     readonly bootstrap: Bootstrap,
     readonly text: string,
+    readonly sourceName: string,
     readonly warnings: Diagnostic[],
     readonly clusters: ReadonlyMap<string, ClusterRuntime>,
     store: StatsStore,

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../log';
 import type { Engine } from '../server';
 import { adminRoutes, type AdminRoute } from './routes';
+import { apiRoutes } from './api/routes';
 
 export interface AdminOptions {
   host: string;
@@ -37,7 +38,7 @@ export class AdminServer {
     const fromEnv = opts.token ?? process.env.MESHDECK_ADMIN_TOKEN;
     this.tokenGenerated = !fromEnv;
     this.token = fromEnv || randomBytes(24).toString('base64url');
-    this.routes = adminRoutes();
+    this.routes = new Map([...adminRoutes(), ...apiRoutes()]);
   }
 
   get url(): string {
