@@ -166,3 +166,22 @@ test('the fixed-rate generator sends on schedule and counts every sample', async
     assert.ok(r.achievedRps > 300 && r.achievedRps < 500, `achieved ${r.achievedRps}`);
   });
 });
+
+test('--repeat: medians over the undisturbed runs; failed and disturbed runs are left out', async () => {
+  const { aggregate } = await load('aggregate.mjs');
+  const row = (rps: number, p50: number, other: number, error?: string) => (error
+    ? { id: 'm', label: 'm', error }
+    : { id: 'm', label: 'm', wrk: { rps, errors: 0, latencyMs: { p50 } }, cpuBusy: [99, 40], others: { percent: other, top: [] } });
+  const [m] = aggregate([[row(100, 5, 1)], [row(300, 1, 20)], [row(0, 0, 0, 'boom')], [row(200, 3, 2)], [row(150, 4, 0)]]);
+  assert.equal(m.wrk.rps, 150);
+  assert.equal(m.wrk.latencyMs.p50, 4);
+  assert.equal(m.wrk.errors, 0);
+  assert.deepEqual(m.rpsRange, [100, 200]);
+  assert.deepEqual(m.medianOf, { wrk: 3, fixed: 0 });
+  assert.equal(m.failedRuns, 1);
+  assert.equal(m.others.percent, 2);
+  assert.equal(m.error, undefined);
+  const [all] = aggregate([[row(100, 5, 30)], [row(300, 1, 20)]]); // none quiet: use them all
+  assert.equal(all.wrk.rps, 200);
+  assert.equal(all.others.percent, 30);
+});
