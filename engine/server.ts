@@ -15,6 +15,7 @@ import { AdminServer, type AdminOptions } from './admin/server';
 import { EventEmitter } from 'node:events';
 import { Observer } from './observe/observer';
 import type { KnownCluster } from './observe/timeseries';
+import { closeAccessLogs } from './observe/access-log';
 
 export interface ApplyResult {
   ok: boolean;
@@ -103,6 +104,7 @@ export class Engine {
       return { ok: false, version: 0, diagnostics: [bindError('admin.address', (err as Error).message)] };
     }
     this.observer.start();
+    this.stats.startFlushing();
     return result;
   }
 
@@ -142,6 +144,7 @@ export class Engine {
     const observe = this.observer.onRequest;
     const sink: AccessLogSink = tap ? (info) => (observe(info), tap(info)) : observe;
     const snap = new Snapshot(version, bootstrap, text, sourceName, warnings, runtimes, this.stats, this.random, sink);
+    snap.normalized = loaded.normalized;
 
     // Listeners: keep the bound ones whose address did not change; bind the new ones first, so
     // that a port already in use rejects the whole config and the old one keeps serving.
@@ -219,6 +222,9 @@ export class Engine {
     for (const s of this.clusters.values()) s.runtime.close();
     this.clusters.clear();
     await this.pools.destroyAll();
+    // Every request has been logged by now: write out the access logs' buffers and close the files.
+    await closeAccessLogs(this.stats);
+    this.stats.close();
   }
 }
 

@@ -7,12 +7,19 @@ import { CompiledHcm, type AccessLogSink } from './listener/hcm';
 import type { ListenerTarget } from './listener/listener';
 import type { ClusterRuntime } from './upstream/cluster';
 import type { StatsStore } from './observe/stats';
+import { AccessLogWriters, buildAccessLogs, withTap } from './observe/access-log';
 
 export class Snapshot {
   readonly hcms = new Map<string, CompiledHcm>();
   private inflight = 0;
   private retired = false;
   private onDrained: (() => void) | undefined;
+  /** The config as Envoy reads it (loadConfig's `normalized`), for /config_dump. Set by the engine. */
+  normalized: unknown = undefined;
+  /** When this snapshot was built (ConfigDump's last_updated). */
+  readonly createdAtMs = Date.now();
+  /** Lets go of the access-log files this snapshot's loggers opened. */
+  private readonly releaseAccessLogs: Array<() => void> = [];
 
   constructor(
     readonly version: number,
@@ -26,9 +33,14 @@ export class Snapshot {
     accessLog: AccessLogSink | undefined,
   ) {
     const router = { clusters, random };
+    const writers = AccessLogWriters.for(store);
     for (const l of bootstrap.listeners) {
       const chain = l.filterChains[0];
-      if (chain) this.hcms.set(l.name, new CompiledHcm(chain.hcm, store, router, accessLog));
+      if (!chain) continue;
+      // The engine's tap (console, tests) plus this connection manager's own access_log.
+      const logs = buildAccessLogs(chain.hcm.accessLog, writers);
+      this.releaseAccessLogs.push(logs.release);
+      this.hcms.set(l.name, new CompiledHcm(chain.hcm, store, router, withTap(accessLog, logs.log)));
     }
   }
 
@@ -52,8 +64,12 @@ export class Snapshot {
   /** Stop taking new requests; `drained` runs when the last running one ends. */
   retire(drained: () => void): void {
     this.retired = true;
-    if (this.inflight === 0) drained();
-    else this.onDrained = drained;
+    const done = () => {
+      for (const release of this.releaseAccessLogs) release();
+      drained();
+    };
+    if (this.inflight === 0) done();
+    else this.onDrained = done;
   }
 
   get requestsInFlight(): number {

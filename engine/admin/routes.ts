@@ -1,7 +1,10 @@
-// Admin endpoints by path. Envoy's own formats where Envoy has the endpoint.
+// Admin endpoints by path: Envoy's own (engine/admin/envoy/, in Envoy's formats) and whatever
+// other tables are merged in (the console's /api/v1). Each route says its method; the server
+// refuses others (a GET to a POST-only mutation is a 400, as in Envoy).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../server';
+import { envoyAdminRoutes } from './envoy/index';
 
 export interface AdminRequest {
   engine: Engine;
@@ -13,67 +16,25 @@ export interface AdminRequest {
 export interface AdminRoute {
   method: 'GET' | 'POST';
   handle(r: AdminRequest): void | Promise<void>;
+  /** One line for GET /help (Envoy's admin help text). */
+  help?: string;
 }
 
-function text(res: ServerResponse, body: string, status = 200): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=UTF-8', 'cache-control': 'no-cache, max-age=0', 'x-content-type-options': 'nosniff' });
-  res.end(body);
+export type AdminRouteTable = Map<string, AdminRoute>;
+
+/** Merges route tables into a new one; a path defined twice is a programming error and throws. */
+export function mergeAdminRoutes(...tables: Iterable<[string, AdminRoute]>[]): AdminRouteTable {
+  const out: AdminRouteTable = new Map();
+  for (const t of tables) {
+    for (const [path, route] of t) {
+      if (out.has(path)) throw new Error(`admin route ${path} is defined twice`);
+      out.set(path, route);
+    }
+  }
+  return out;
 }
 
-function json(res: ServerResponse, value: unknown, status = 200): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-cache, max-age=0', 'x-content-type-options': 'nosniff' });
-  res.end(JSON.stringify(value, null, 2));
-}
-
-const started = Date.now();
-
-export function adminRoutes(): Map<string, AdminRoute> {
-  return new Map<string, AdminRoute>([
-    ['/ready', { method: 'GET', handle: ({ res, engine }) => (engine.healthCheckFailed ? text(res, 'DRAINING\n', 503) : text(res, 'LIVE\n')) }],
-    [
-      '/server_info',
-      {
-        method: 'GET',
-        handle: ({ res, engine }) =>
-          json(res, {
-            version: 'meshdeck/0.1.0',
-            state: engine.healthCheckFailed ? 'DRAINING' : 'LIVE',
-            uptime_current_epoch: `${Math.floor((Date.now() - started) / 1000)}s`,
-            config_version: engine.snapshot?.version ?? 0,
-          }),
-      },
-    ],
-    [
-      '/stats',
-      {
-        method: 'GET',
-        handle: ({ res, engine, url }) => {
-          const filter = url.searchParams.get('filter');
-          const re = filter ? new RegExp(filter) : undefined;
-          const used = url.searchParams.has('usedonly');
-          const rows = engine.stats.snapshot().filter(([n, v]) => (!re || re.test(n)) && (!used || v !== 0));
-          if (url.searchParams.get('format') === 'json') json(res, { stats: rows.map(([name, value]) => ({ name, value })) });
-          else text(res, rows.map(([n, v]) => `${n}: ${v}\n`).join(''));
-        },
-      },
-    ],
-    [
-      '/clusters',
-      {
-        method: 'GET',
-        handle: ({ res, engine }) => {
-          const lines: string[] = [];
-          for (const c of engine.snapshot?.clusters.values() ?? []) {
-            for (const h of c.hosts) {
-              const p = `${c.name}::${h.key}::`;
-              lines.push(`${p}rq_active::${h.activeRequests}`, `${p}weight::${h.weight}`, `${p}health_flags::${h.healthy ? 'healthy' : '/failed_active_hc'}`, `${p}priority::${h.priority}`);
-            }
-          }
-          text(res, lines.map((l) => `${l}\n`).join(''));
-        },
-      },
-    ],
-    ['/healthcheck/fail', { method: 'POST', handle: ({ res, engine }) => ((engine.healthCheckFailed = true), text(res, 'OK\n')) }],
-    ['/healthcheck/ok', { method: 'POST', handle: ({ res, engine }) => ((engine.healthCheckFailed = false), text(res, 'OK\n')) }],
-  ]);
+/** The admin route table: Envoy's endpoints, plus any further tables given (e.g. the console API's). */
+export function adminRoutes(...more: Iterable<[string, AdminRoute]>[]): AdminRouteTable {
+  return mergeAdminRoutes(envoyAdminRoutes(), ...more);
 }

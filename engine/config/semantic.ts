@@ -13,6 +13,7 @@ import { child, index, type Reporter } from './report';
 import type { TypedNode, Validated } from './validate';
 import { typeNameFromUrl } from './protos';
 import { extensionNames } from './extension-names';
+import { checkAccessLogs } from '../observe/access-log/check';
 
 export interface SemanticOptions {
   /** Relative file names (direct_response bodies) are read from here, as Envoy reads them from its working directory. */
@@ -47,6 +48,7 @@ export function checkSemantics(v: Validated, rep: Reporter, opts: SemanticOption
   for (const c of clusters) cluster(rep, c);
   for (const n of byType('envoy.config.route.v3.RouteConfiguration')) routeConfig(rep, n, clusterNames, opts);
   for (const n of byType('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')) httpFilters(rep, n);
+  for (const n of byType('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')) checkAccessLogs(rep, n, { baseDir: opts.baseDir });
   for (const n of byType('envoy.type.matcher.v3.RegexMatcher')) regex(rep, n);
   for (const n of byType('envoy.config.route.v3.RetryPolicy')) retryOn(rep, n);
   for (const n of byType('envoy.extensions.load_balancing_policies.maglev.v3.Maglev')) maglevTable(rep, n.value.table_size, child(n.path, 'table_size'));

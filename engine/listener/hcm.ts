@@ -23,7 +23,8 @@ export class CompiledHcm {
 
   constructor(
     readonly config: HttpConnectionManager,
-    store: StatsStore,
+    /** The engine's stats (the listener resolves its listener.<address>.* stats here). */
+    readonly store: StatsStore,
     readonly router: RouterContext,
     readonly accessLog: AccessLogSink | undefined,
   ) {
@@ -56,6 +57,7 @@ export class CompiledHcm {
       else if (code >= 200) st.downstream_rq_2xx.inc();
       else if (code >= 100) st.downstream_rq_1xx.inc();
       stream.finish();
+      st.downstream_rq_time.record(stream.info.lastDownstreamTxMono - stream.info.startMono);
       this.accessLog?.(stream.info);
       onDone();
     };
@@ -189,6 +191,8 @@ export class CompiledHcm {
     compiled.responseMutations(headers, stream);
     stream.info.responseCode = a.status;
     stream.info.responseCodeDetails = 'direct_response';
+    stream.info.responseHeaderList = headers;
+    stream.info.bytesSent = stream.info.method === 'HEAD' ? 0 : Buffer.byteLength(body);
     stream.res.writeHead(a.status, headers);
     stream.res.end(stream.info.method === 'HEAD' ? undefined : body);
   }
@@ -214,6 +218,7 @@ export class CompiledHcm {
     const headers = ['server', this.config.serverName, 'location', location, 'content-length', '0'];
     compiled.responseMutations(headers, stream);
     stream.info.responseCode = a.responseCode;
+    stream.info.responseHeaderList = headers;
     stream.info.responseCodeDetails = 'direct_response';
     stream.res.writeHead(a.responseCode, headers);
     stream.res.end();

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Listener } from '../config/model';
 import type { Logger } from '../log';
+import { listenerStats, type ListenerStats } from '../observe/stats';
 import type { CompiledHcm } from './hcm';
 
 /** What a request runs against: the HCM of the snapshot that was current when it arrived. */
@@ -21,6 +22,8 @@ export class BoundListener {
   private draining = false;
   boundAddress = '';
   boundPort = 0;
+  /** listener.<bound address>.* (resolved once bound, when the address is known). */
+  private stats: ListenerStats | undefined;
 
   constructor(
     public config: Listener,
@@ -58,6 +61,7 @@ export class BoundListener {
       this.boundAddress = addr.address;
       this.boundPort = addr.port;
     }
+    this.stats = listenerStats(this.target.hcm.store, this.addressString);
     this.server = server;
   }
 
@@ -72,9 +76,16 @@ export class BoundListener {
     const st = this.target.hcm.stats;
     st.downstream_cx_total.inc();
     st.downstream_cx_active.inc();
+    const ls = this.stats;
+    const opened = performance.now();
+    ls?.downstream_cx_total.inc();
+    ls?.downstream_cx_active.inc();
     sock.once('close', () => {
       this.sockets.delete(sock);
       st.downstream_cx_active.dec();
+      ls?.downstream_cx_active.dec();
+      ls?.downstream_cx_destroy.inc();
+      ls?.downstream_cx_length_ms.record(performance.now() - opened);
     });
     // A reset from a client must never surface as an unhandled error.
     sock.on('error', () => {});

@@ -76,6 +76,8 @@ export class HttpStream {
     if (body) headers.push('content-type', 'text/plain', 'content-length', String(Buffer.byteLength(body)));
     else headers.push('content-length', '0');
     this.info.responseCode = status;
+    this.info.responseHeaderList = headers;
+    this.info.bytesSent = this.info.method === 'HEAD' ? 0 : Buffer.byteLength(body);
     this.res.writeHead(status, headers);
     this.res.end(this.info.method === 'HEAD' ? undefined : body);
   }

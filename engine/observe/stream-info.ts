@@ -34,4 +34,34 @@ export interface StreamInfo {
   requestId: string;
   listenerName: string;
   statPrefix: string;
+
+  // Optional facts, filled in where the engine knows them (the access log prints '-' otherwise).
+  /** START_TIME with microsecond precision (µs since the epoch); startTimeMs * 1000 when absent. */
+  startTimeUs?: number;
+  /** Response headers as sent downstream, flat [name, value, name, value, …] with lower-case names. */
+  responseHeaderList?: readonly string[];
+  /** Response trailers from the upstream, flat [name, value, …] with lower-case names. */
+  responseTrailerList?: readonly string[];
+  /** "ip:port" of the local end of the upstream connection. */
+  upstreamLocalAddress?: string;
+  /** "HTTP/1.1" … of the upstream request. */
+  upstreamProtocol?: string;
+  /** SNI the downstream client asked for (TLS listeners). */
+  requestedServerName?: string;
+  /** The body of a local reply (LOCAL_REPLY_BODY). */
+  localReplyBody?: string;
+  /** Dynamic metadata set by filters: namespace → struct (DYNAMIC_METADATA). */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
+  /** Filter state objects by key (FILTER_STATE). */
+  filterState?: Record<string, FilterStateObject>;
+}
+
+/** One filter-state object as FILTER_STATE serializes it. */
+export interface FilterStateObject {
+  /** TYPED serialization: the object as a JSON value (a proto's JSON form); undefined when it has none. */
+  typed?: unknown;
+  /** PLAIN serialization (serializeAsString); undefined when it has none. */
+  plain?: string;
+  /** FIELD serialization: named fields (FILTER_STATE(KEY:FIELD:NAME)). */
+  fields?: Record<string, string | number>;
 }

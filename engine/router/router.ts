@@ -175,6 +175,7 @@ class UpstreamRouting {
       return;
     }
     s.info.upstreamTransportFailureReason = kind === 'connect_failure' ? reason : '';
+    this.cluster.stats.chargeLocalReply(kind === 'per_try_timeout' ? 504 : 503);
     if (kind === 'per_try_timeout') {
       s.sendLocalReply(504, 'upstream request timeout', flag, 'upstream_per_try_timeout');
       return;
@@ -242,6 +243,7 @@ class UpstreamRouting {
     if (this.finished) return;
     const s = this.stream;
     this.cluster.stats.upstream_rq_timeout.inc();
+    this.current?.chargeTimeout();
     this.current?.abort();
     this.finish();
     if (s.headersSent) {
@@ -249,6 +251,7 @@ class UpstreamRouting {
       s.res.destroy();
       return;
     }
+    this.cluster.stats.chargeLocalReply(504);
     s.sendLocalReply(504, 'upstream request timeout', ResponseFlag.UpstreamRequestTimeout, 'upstream_response_timeout');
   }
 
@@ -302,6 +305,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     cluster.stats.upstream_rq_active.inc();
     cluster.stats.upstream_rq_pending_active.inc();
     this.host.activeRequests++;
+    this.host.stats.rq_total.inc();
     this.startMono = performance.now();
     if (!s.info.firstUpstreamTxMono) s.info.firstUpstreamTxMono = this.startMono;
     const perTry = r.action.retryPolicy?.perTryTimeoutMs ?? 0;
@@ -321,9 +325,18 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     this.abortFn?.(new Error('aborted by router'));
   }
 
+  /** The route timeout hit this try before its headers: Envoy charges the host a timeout (and, as a 504, an error). */
+  chargeTimeout(): void {
+    if (this.forwarding || this.ended) return;
+    this.host.stats.rq_timeout.inc();
+    this.host.stats.rq_error.inc();
+  }
+
   private onPerTryTimeout(): void {
     this.perTryTimer = undefined;
     if (this.forwarding || this.ended) return;
+    this.host.stats.rq_timeout.inc();
+    this.host.stats.rq_error.inc();
     this.abort();
     this.routing.onReset(this, 'per_try_timeout', '');
   }
@@ -348,6 +361,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (this.aborted) return false;
     if (statusCode < 200) return true; // 1xx informational: wait for the final response
+    (statusCode >= 500 ? this.host.stats.rq_error : this.host.stats.rq_success).inc();
     const r = this.routing;
     const s = r.stream;
     const now = performance.now();
@@ -373,6 +387,8 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     setHeader(headers, 'server', s.hcm.config.serverName);
     r.responseMutations(headers, s);
     s.info.responseCode = statusCode;
+    s.info.responseCodeDetails = 'via_upstream';
+    s.info.responseHeaderList = headers;
     if (s.downstreamGone) return false;
     s.res.writeHead(statusCode, headers);
     s.res.on('drain', this.onDrain);
@@ -381,14 +397,25 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.discarding || this.aborted) return true;
+    this.routing.stream.info.bytesSent += chunk.length;
     return this.routing.stream.res.write(chunk);
   }
 
-  onComplete(): void {
+  /** undici sent the whole request: for a streamed body, the last downstream byte has arrived. */
+  onRequestSent(): void {
+    const info = this.routing.stream.info;
+    if (this.routing.body === 'stream' && !info.lastDownstreamRxMono) info.lastDownstreamRxMono = performance.now();
+  }
+
+  onComplete(trailers?: Array<Buffer | string> | null): void {
     if (this.ended) return;
     this.ended = true;
     const r = this.routing;
+    if (trailers && trailers.length && !this.discarding) r.stream.info.responseTrailerList = trailers.map((t, k) => (k % 2 ? String(t) : String(t).toLowerCase()));
     this.countStatus();
+    const doneMono = performance.now();
+    this.host.stats.rq_time.record(doneMono - this.startMono);
+    if (!this.discarding) r.cluster.stats.upstream_rq_time.record(doneMono - Math.max(r.stream.info.lastDownstreamRxMono, r.stream.info.firstUpstreamTxMono));
     this.release();
     if (this.discarding) return; // a retry is already scheduled
     r.stream.res.off('drain', this.onDrain);
@@ -410,6 +437,8 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
   }
 
   private fail(kind: ResetKind, reason: string): void {
+    this.host.stats.rq_error.inc();
+    if (kind === 'connect_failure') this.host.stats.cx_connect_fail.inc();
     this.ended = true;
     this.release();
     this.routing.onReset(this, kind, reason);
@@ -424,6 +453,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     else if (code >= 400) st.upstream_rq_4xx.inc();
     else if (code >= 300) st.upstream_rq_3xx.inc();
     else if (code >= 200) st.upstream_rq_2xx.inc();
+    st.upstreamRqCode(code).inc();
   }
 
   private released = false;

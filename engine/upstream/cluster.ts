@@ -12,13 +12,15 @@ import { ClusterLoadBalancer } from '../lb/cluster-lb';
 import { getLbPolicy } from '../lb/registry';
 import type { LbContext, LbEnv } from '../lb/types';
 import { createLbEnv } from '../lb/env';
-import { clusterStats, type ClusterStats, type StatsStore } from '../observe/stats';
+import { clusterStats, countConnections, type ClusterStats, type HostStats, type StatsStore } from '../observe/stats';
 import type { Logger } from '../log';
 
 export class UpstreamHost implements Host {
   healthy: boolean;
   activeRequests = 0;
   readonly key: string;
+  /** Envoy's per-host stats (and the per-host rq_time histogram); the same object across host rebuilds and reloads. */
+  stats!: HostStats;
   constructor(
     readonly address: string,
     readonly port: number,
@@ -58,7 +60,7 @@ export class ClusterRuntime {
   constructor(
     readonly config: Cluster,
     private readonly pools: PoolCache,
-    store: StatsStore,
+    private readonly store: StatsStore,
     random: () => number,
     private readonly log: Logger,
   ) {
@@ -115,7 +117,7 @@ export class ClusterRuntime {
   private makeHost(s: EndpointSpec, ip: string): UpstreamHost {
     const pool = this.pools.acquire(ip, s.ep.address.port, this.poolOptions);
     const loc = s.group.locality;
-    return new UpstreamHost(
+    const host = new UpstreamHost(
       ip,
       s.ep.address.port,
       s.ep.weight,
@@ -126,6 +128,9 @@ export class ClusterRuntime {
       s.ep.healthStatus,
       pool,
     );
+    host.stats = this.store.hostStats(this.name, host.key);
+    countConnections(pool, host.stats.cx_total, this.stats.upstream_cx_total);
+    return host;
   }
 
   private buildLb(hosts: UpstreamHost[]): ClusterLoadBalancer {
