@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 export const TARGETS = {
   minRpsRatio: 0.30, // Meshdeck req/s ≥ 0.30 × nginx req/s (wrk, saturating)
   maxAddedP50Ms: 0.5, // Meshdeck p50 − nginx p50 ≤ 0.5 ms at the fixed rate
+  minAccessLogRatio: 0.85, // Meshdeck with a file access log ≥ 0.85 × Meshdeck without one
 };
 
 const f = (v, d = 2) => (v == null || Number.isNaN(v) ? '—' : v.toFixed(d));
@@ -19,7 +20,8 @@ function table(headers, rows, alignLeft = 1) {
 /** Compute the targets: each { name, value, limit, verdict: PASS | MISS | n/a, note } */
 export function evaluateTargets(results, rate) {
   const byId = Object.fromEntries(results.map((r) => [r.id, r]));
-  const nginx = byId.nginx, mesh = byId.meshdeck;
+  const nginx = byId.nginx, mesh = byId.meshdeck, logged = byId['meshdeck-accesslog'];
+  const logRatio = logged?.wrk && mesh?.wrk ? logged.wrk.rps / mesh.wrk.rps : null;
   const ratio = nginx?.wrk && mesh?.wrk ? mesh.wrk.rps / nginx.wrk.rps : null;
   const added = nginx?.fixed && mesh?.fixed ? mesh.fixed.latencyMs.p50 - nginx.fixed.latencyMs.p50 : null;
   const why = (r, what) => (!r ? 'row not run' : r.error ? 'row failed' : `no ${what}`);
@@ -35,6 +37,12 @@ export function evaluateTargets(results, rate) {
       value: added, limit: TARGETS.maxAddedP50Ms, unit: 'ms',
       verdict: added == null ? 'n/a' : added <= TARGETS.maxAddedP50Ms ? 'PASS' : 'MISS',
       note: added == null ? why(!mesh?.fixed ? mesh : nginx, 'fixed-rate result') : `${added >= 0 ? '+' : ''}${f(added, 3)} ms`,
+    },
+    {
+      name: `Meshdeck with a file access log ≥ ${TARGETS.minAccessLogRatio.toFixed(2)}× without`,
+      value: logRatio, limit: TARGETS.minAccessLogRatio, unit: '×',
+      verdict: logRatio == null ? 'n/a' : logRatio >= TARGETS.minAccessLogRatio ? 'PASS' : 'MISS',
+      note: logRatio == null ? why(!logged?.wrk ? logged : mesh, 'wrk result') : `${f(logRatio)}× (${f(logged.wrk.rps, 0)} vs ${f(mesh.wrk.rps, 0)} req/s)`,
     },
   ];
 }

@@ -77,6 +77,15 @@ export function buildRows(opts) {
       },
     },
     {
+      // The same, with Envoy's default access-log format written to a file for every request.
+      id: 'meshdeck-accesslog', label: `${meshdeckLabel} + access log`, tools: [], fixedRate: false, engine: true,
+      async start(ctx) {
+        const file = join(ctx.dir, 'meshdeck-accesslog.yaml');
+        writeFileSync(file, toYaml(withFileAccessLog(envoyBootstrap(ctx.upstream), join(ctx.dir, 'access.log'))));
+        return startEngine('meshdeck-accesslog', engine, file, 'http', ctx);
+      },
+    },
+    {
       id: 'undici', label: 'bare node (undici)', tools: [], fixedRate: false,
       async start(ctx) {
         const file = join(ctx.dir, 'undici.yaml');
@@ -108,6 +117,15 @@ export function selectRows(rows, only) {
   const unknown = only.filter((o) => !rows.some((r) => r.id === o || r.id.split(':')[0] === o));
   if (unknown.length) throw new Error(`--only: unknown row(s) ${unknown.join(', ')}; known: ${[...new Set(rows.map((r) => r.id))].join(', ')}`);
   return rows.filter((r) => only.includes(r.id) || only.includes(r.id.split(':')[0]));
+}
+
+function withFileAccessLog(bootstrap, path) {
+  const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+  hcm.access_log = [{
+    name: 'envoy.access_loggers.file',
+    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path },
+  }];
+  return bootstrap;
 }
 
 function mkdir(d) { mkdirSync(d, { recursive: true }); }
