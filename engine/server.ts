@@ -130,7 +130,14 @@ export class Engine {
       const key = JSON.stringify(c);
       let shared = this.clusters.get(c.name);
       if (!shared || shared.key !== key) {
-        const runtime = new ClusterRuntime(c, this.pools, this.stats, this.random, this.log);
+        let runtime: ClusterRuntime;
+        try {
+          runtime = new ClusterRuntime(c, this.pools, this.stats, this.random, this.log);
+        } catch (err) {
+          // The loader checks policies and their settings first; this only guards the runtime.
+          for (const r of fresh) r.close();
+          return { ok: false, version: this.version, diagnostics: [bindError(`static_resources.clusters.${c.name}`, `cannot build cluster '${c.name}': ${(err as Error).message}`, 'cluster_build_failed')] };
+        }
         fresh.push(runtime);
         shared = { key, runtime, refs: 0 };
       }
@@ -241,8 +248,8 @@ function adminOptionsFrom(addr: { address: string; port: number } | undefined): 
   return addr ? { host: addr.address, port: addr.port } : {};
 }
 
-function bindError(path: string, message: string): Diagnostic {
-  return { severity: 'error', code: 'bind_failed', path, line: 0, column: 0, message };
+function bindError(path: string, message: string, code = 'bind_failed'): Diagnostic {
+  return { severity: 'error', code, path, line: 0, column: 0, message };
 }
 
 export type { Cluster };
