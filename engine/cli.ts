@@ -13,6 +13,7 @@ import { Engine } from './server';
 
 const USAGE = `Usage: meshdeck -c FILE [options]
        meshdeck --config-yaml 'YAML' [options]
+       meshdeck demo | meshdeck sim SCENARIO.yaml   (simulated services and load: see meshdeck sim --help)
 
 Runs an Envoy v3 bootstrap (YAML or JSON) as Envoy would.
 
@@ -36,6 +37,11 @@ interface Args {
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  // Subcommands before Envoy's flags: the simulator (engine/sim/cli.ts), loaded only when asked for.
+  if (argv[0] === 'demo' || argv[0] === 'sim') {
+    const { simMain } = await import('./sim/cli');
+    return simMain(argv, out, err);
+  }
   let args: Args;
   try {
     const parsed = parseCli(argv, err);

@@ -190,3 +190,153 @@ export type EngineEvent =
 export interface ApiError {
   error: string;
 }
+
+// ---- Simulation: /api/v1/sim (mock services, incidents, open-loop load; engine/sim/) ----
+
+export type SimRunState = 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
+export type SimIncidentType = 'slowdown' | 'errors' | 'down' | 'hangs' | 'resets';
+
+/** Client-side latency in ms, from each request's *scheduled* send time; null before any answer. */
+export interface SimLatencyView {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+export interface SimLoadView {
+  /** Base URL the generator sends to (a Meshdeck listener). */
+  target: string;
+  arrivals: 'poisson' | 'constant';
+  /** Requests per second the schedule asks for now (the ramp's, or the rate set through the API). */
+  targetRate: number;
+  rateOverridden: boolean;
+  sent: number;
+  /** Answered or failed. */
+  completed: number;
+  /** Arrivals not sent because max_in_flight requests were outstanding. */
+  dropped: number;
+  /** Requests that got no HTTP answer (timeouts, resets, refused connections). */
+  transportErrors: number;
+  errorKinds: Record<string, number>;
+  byClass: Record<string, number>;
+  byMix: Array<{ name: string; sent: number; non2xx: number }>;
+  inFlight: number;
+  maxInFlight: number;
+  maxInFlightSeen: number;
+  /** Scenario seconds the load has run, pauses and the warm-up excluded (every count below covers the same span). */
+  activeSeconds: number;
+  /** The target rate integrated over the active time: what should have been sent. */
+  expectedSent: number;
+  /** (sent + dropped) per active second: the schedule's own rate. */
+  arrivalRate: number;
+  /** Sent per active second. Compare with targetRate / expectedSent. */
+  achievedRate: number;
+  completedRate: number;
+  latencyMs: SimLatencyView;
+  /** How late the generator itself sent requests (part of latencyMs). */
+  sendLagMs: SimLatencyView;
+  /** The last few whole seconds. */
+  recent: { seconds: number; sentRate: number; completedRate: number; transportErrorRate: number; latencyMs: SimLatencyView };
+}
+
+export interface SimInstanceView {
+  service: string;
+  index: number;
+  /** "127.0.0.1:PORT", as in the Envoy config the scenario rewrote. */
+  address: string;
+  /** Envoy clusters whose endpoints this instance answers for. */
+  clusters: string[];
+  up: boolean;
+  requests: number;
+  ok: number;
+  errors: number;
+  hangs: number;
+  resets: number;
+  /** Active incident effects, e.g. "slowdown ×5". */
+  effects: string[];
+}
+
+export interface SimIncidentView {
+  id: string;
+  name: string;
+  type: SimIncidentType;
+  service: string;
+  /** null: every instance of the service. */
+  instance: number | null;
+  /** e.g. "×5", "30% 503". */
+  detail: string;
+  /** Scenario seconds. */
+  startS: number;
+  endS: number;
+  source: 'timeline' | 'manual';
+}
+
+export interface SimRunView {
+  id: string;
+  name: string;
+  state: SimRunState;
+  seed: number;
+  sourceName: string;
+  envoyConfig: string;
+  /** ms since the epoch. */
+  startedAt: number;
+  /** Scenario time in seconds (stands still while paused). */
+  scenarioTimeS: number;
+  durationS: number | null;
+  /** Envoy cluster → service. */
+  clusters: Record<string, string>;
+  instances: SimInstanceView[];
+  activeIncidents: SimIncidentView[];
+  /** The next occurrence of each timeline incident. */
+  upcomingIncidents: SimIncidentView[];
+  load: SimLoadView | null;
+  /** Where the mocks and the generator run, and what they cost. */
+  process: { mode: 'child' | 'in-process'; pid: number; cpuPercent: number | null };
+  error?: string;
+}
+
+/** GET /api/v1/sim */
+export interface SimListResponse {
+  runs: SimRunView[];
+}
+
+/** POST /api/v1/sim/start: a new scenario (its text), or a stopped run again (its id). */
+export interface SimStartRequest {
+  id?: string;
+  yaml?: string;
+  /** For messages and relative paths (envoy_config is resolved against the engine's working directory). */
+  sourceName?: string;
+}
+export interface SimStartResponse {
+  ok: boolean;
+  run?: SimRunView;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * POST /api/v1/sim/stop, /pause, /resume. `id` may be left out while exactly one run is active.
+ * Stop ends the load and the mocks; the running Envoy config is left as it is (its mapped
+ * endpoints then point at closed ports: 503s until another config or scenario is applied).
+ */
+export interface SimRunRequest {
+  id?: string;
+}
+
+/** POST /api/v1/sim/rate: a constant rate from now on (replaces the ramp). */
+export interface SimRateRequest {
+  id?: string;
+  rate: number;
+}
+
+/** POST /api/v1/sim/incident: a timeline incident (by name) now, or an ad-hoc one. */
+export type SimIncidentRequest =
+  | { id?: string; incident: string; duration?: string }
+  | { id?: string; service: string; instance?: number; type: SimIncidentType; duration: string; factor?: number; rate?: number; status?: number; name?: string };
+
+/** Answer of stop/pause/resume/rate/incident. */
+export interface SimRunResponse {
+  run: SimRunView;
+}

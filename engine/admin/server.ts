@@ -8,6 +8,8 @@ import type { Logger } from '../log';
 import type { Engine } from '../server';
 import { adminRoutes, type AdminRoute } from './routes';
 import { apiRoutes } from './api/routes';
+import { simRoutes } from '../sim/routes';
+import { serveConsole } from './static';
 
 export interface AdminOptions {
   host: string;
@@ -38,7 +40,7 @@ export class AdminServer {
     const fromEnv = opts.token ?? process.env.MESHDECK_ADMIN_TOKEN;
     this.tokenGenerated = !fromEnv;
     this.token = fromEnv || randomBytes(24).toString('base64url');
-    this.routes = new Map([...adminRoutes(), ...apiRoutes()]);
+    this.routes = new Map([...adminRoutes(), ...apiRoutes(), ...simRoutes()]);
   }
 
   get url(): string {
@@ -83,7 +85,7 @@ export class AdminServer {
     res.end(`${message}\n`);
   }
 
-  private authorized(req: IncomingMessage, url: URL): string | undefined {
+  private authorized(req: IncomingMessage, url: URL, tokenRequired = true): string | undefined {
     const host = req.headers.host ?? '';
     const okHosts = [`127.0.0.1:${this.port}`, `localhost:${this.port}`, `[::1]:${this.port}`];
     if (!okHosts.includes(host)) return 'foreign Host header';
@@ -92,6 +94,7 @@ export class AdminServer {
       const own = okHosts.map((h) => `http://${h}`);
       if (!own.includes(origin) && !this.opts.allowedOrigins.includes(origin)) return 'foreign Origin';
     }
+    if (!tokenRequired) return undefined;
     const auth = req.headers.authorization;
     const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token') ?? '';
     const a = Buffer.from(given);
@@ -108,9 +111,16 @@ export class AdminServer {
       this.refuse(res, 400, 'bad request');
       return;
     }
-    const why = this.authorized(req, url);
+    // The console's static files (a GET/HEAD outside /api/ that is no admin endpoint) are not
+    // secret: Host and Origin are checked, the token is not (the page reads it from its URL fragment).
+    const isConsole = (req.method === 'GET' || req.method === 'HEAD') && !url.pathname.startsWith('/api/') && !this.routes.has(url.pathname);
+    const why = this.authorized(req, url, !isConsole);
     if (why) {
       this.refuse(res, why === 'missing or wrong token' ? 401 : 403, `refused: ${why}`);
+      return;
+    }
+    if (isConsole) {
+      await serveConsole(req, res, url);
       return;
     }
     const route = this.routes.get(url.pathname);

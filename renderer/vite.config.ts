@@ -1,0 +1,38 @@
+// The console's build: `npm run build:renderer` → dist/renderer/, which the engine's admin server
+// serves at `/` (engine/admin/static.ts). No inline scripts or styles are emitted, so the page runs
+// under a CSP of `script-src 'self'` (the build must not add any: the e2e fails on CSP reports).
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+// `npm run dev:renderer` with MESHDECK_ADMIN=http://127.0.0.1:PORT: Vite's dev server proxies /api to
+// that engine as if the page were served by it (Host rewritten, the dev server's Origin dropped).
+const admin = process.env.MESHDECK_ADMIN;
+
+export default defineConfig({
+  root: here,
+  base: '/',
+  plugins: [react()],
+  server: admin
+    ? {
+        proxy: {
+          '/api': {
+            target: admin,
+            changeOrigin: true,
+            configure: (proxy) => proxy.on('proxyReq', (req) => req.removeHeader('origin')),
+          },
+        },
+      }
+    : undefined,
+  build: {
+    outDir: fileURLToPath(new URL('../dist/renderer/', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    // A module preload polyfill would be an inline script; Chromium and Electron do not need it.
+    modulePreload: { polyfill: false },
+    chunkSizeWarningLimit: 1200,
+  },
+});
