@@ -3,7 +3,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { AdminRoute } from '../admin/routes';
-import { sendJson, HttpError } from '../admin/api/routes';
+import { sendJson, HttpError, readJson as readBody } from '../admin/api/http';
 import { API_PREFIX } from '../admin/contract';
 import type { ApiError, SimIncidentRequest, SimListResponse, SimRateRequest, SimRunRequest, SimRunResponse, SimStartRequest, SimStartResponse } from '../admin/contract';
 import { loadScenario } from './scenario';
@@ -11,27 +11,7 @@ import { scenarioJsonSchema } from './scenario-schema';
 import { SimError, simManagerFor, type SimRun } from './manager';
 
 const MAX_BODY = 1024 * 1024;
-
-async function readJson<T>(req: IncomingMessage): Promise<T> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('application/json')) throw new HttpError(415, 'send the body as application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new HttpError(413, `body over ${MAX_BODY} bytes`);
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return {} as T;
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as T;
-  } catch (e) {
-    throw new HttpError(400, `body is not a JSON object: ${(e as Error).message}`);
-  }
-}
+const readJson = <T>(req: IncomingMessage) => readBody<T>(req, { maxBytes: MAX_BODY, emptyAsObject: true });
 
 function optionalId(v: unknown): string | undefined {
   if (v === undefined) return undefined;

@@ -1,6 +1,6 @@
 // The console API (/api/v1). Types in ../contract.ts; every handler answers JSON.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { loadConfig } from '../../config/load';
 import { editWeights, EditError } from '../../config/edit';
 import { compileLogFilter, filterFromQuery } from '../../observe/log-ring';
@@ -23,46 +23,7 @@ import { API_PREFIX } from '../contract';
 import { RETENTION_SECONDS } from '../../observe/timeseries';
 import type { Engine } from '../../server';
 import { streamEvents } from './events';
-
-const MAX_BODY = 4 * 1024 * 1024;
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function sendJson(res: ServerResponse, value: unknown, status = 200): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
-  res.end(body);
-}
-
-/** JSON bodies only: a cross-site form cannot send application/json without a preflight. */
-async function readJson<T>(req: IncomingMessage): Promise<T> {
-  const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('application/json')) throw new HttpError(415, 'send the body as application/json');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new HttpError(413, `body over ${MAX_BODY} bytes`);
-    chunks.push(c);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-  } catch (e) {
-    throw new HttpError(400, `body is not JSON: ${(e as Error).message}`);
-  }
-}
+import { HttpError, readJson, sendJson } from './http';
 
 function requireString(v: unknown, name: string): string {
   if (typeof v !== 'string') throw new HttpError(400, `'${name}' must be a string`);
