@@ -87,6 +87,11 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   if (engine.adminTokenGenerated) ready.token = engine.adminToken;
   out.write(`${JSON.stringify(ready)}\n`);
 
+  // A bug in one request's handling must not take every other request down with it: log it
+  // loudly and keep serving (the engine's state is per request and per snapshot).
+  process.on('uncaughtException', (e) => args.log.critical(`uncaught exception, still serving: ${e.stack ?? e}`));
+  process.on('unhandledRejection', (e) => args.log.critical(`unhandled rejection, still serving: ${(e as Error)?.stack ?? e}`));
+
   let watcher: FSWatcher | undefined;
   if (args.watch && args.configPath) watcher = watchConfig(engine, args, err);
 
