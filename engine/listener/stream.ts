@@ -31,6 +31,7 @@ export class HttpStream {
       lastDownstreamRxMono: 0,
       firstUpstreamTxMono: 0,
       firstUpstreamRxMono: 0,
+      upstreamServiceTimeMs: -1,
       lastDownstreamTxMono: 0,
       protocol: `HTTP/${req.httpVersion}`,
       method: req.method ?? 'GET',

@@ -121,7 +121,8 @@ function toEntry(id: number, i: StreamInfo): AccessLogEntry {
     flags: formatResponseFlags(i.responseFlags),
     responseCodeDetails: i.responseCodeDetails,
     durationMs: round(end - i.startMono),
-    upstreamMs: i.firstUpstreamRxMono && i.firstUpstreamTxMono ? round(i.firstUpstreamRxMono - i.firstUpstreamTxMono) : null,
+    // The answering try only: retries and their back-off belong to the request, not the host.
+    upstreamMs: i.upstreamServiceTimeMs >= 0 ? round(i.upstreamServiceTimeMs) : null,
     bytesReceived: i.bytesReceived,
     bytesSent: i.bytesSent,
     listener: i.listenerName,

@@ -10,6 +10,8 @@ export interface StreamInfo {
   lastDownstreamRxMono: number;
   firstUpstreamTxMono: number;
   firstUpstreamRxMono: number;
+  /** The answering try's time from sending to response headers (x-envoy-upstream-service-time); -1 = none. */
+  upstreamServiceTimeMs: number;
   lastDownstreamTxMono: number;
   protocol: string; // "HTTP/1.1"
   method: string;

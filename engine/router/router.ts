@@ -383,7 +383,8 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
       if (HOP_BY_HOP.has(k)) continue;
       headers.push(k, rawHeaders[i + 1].toString('latin1'));
     }
-    setHeader(headers, 'x-envoy-upstream-service-time', String(Math.round(now - this.startMono)));
+    s.info.upstreamServiceTimeMs = now - this.startMono;
+    setHeader(headers, 'x-envoy-upstream-service-time', String(Math.round(s.info.upstreamServiceTimeMs)));
     setHeader(headers, 'server', s.hcm.config.serverName);
     r.responseMutations(headers, s);
     s.info.responseCode = statusCode;

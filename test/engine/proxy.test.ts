@@ -189,15 +189,25 @@ test('a route timeout answers 504 with flag UT', async () => {
 test('a per-try timeout retries on another host', async () => {
   const [slow, fast] = await upstreams(['slow', 'fast']);
   slow.behaviour.delayMs = 1000;
+  const log: StreamInfo[] = [];
   const e = await engineFor(
     bootstrap({
       routes: `- match: { prefix: "/" }
   route: { cluster: psp, timeout: 3s, retry_policy: { retry_on: "5xx", num_retries: 1, per_try_timeout: 0.1s, retry_back_off: { base_interval: 0.001s } } }`,
       clusters: staticCluster('psp', [{ port: slow.port }, { port: fast.port }]),
     }),
+    log,
   );
   const replies = await hammer(e.url(), 6, 1);
   assert.ok(replies.every((r) => r.status === 200 && r.body.trim() === 'fast'));
+  // The upstream service time is the answering try's, not the timed-out one's.
+  await waitFor(() => log.length === 6);
+  const retried = log.filter((i) => i.attemptCount === 2);
+  assert.ok(retried.length >= 2);
+  for (const i of retried) {
+    assert.ok(i.upstreamServiceTimeMs >= 0 && i.upstreamServiceTimeMs < 80, `service time ${i.upstreamServiceTimeMs} ms`);
+    assert.ok(i.lastDownstreamTxMono - i.startMono >= 100, 'the request as a whole includes the timed-out try');
+  }
 });
 
 test('circuit-breaker overflow answers 503 with flag UO', async () => {

@@ -12,6 +12,7 @@ export function emptyInfo(over: Partial<StreamInfo> = {}): StreamInfo {
     lastDownstreamRxMono: 0,
     firstUpstreamTxMono: 0,
     firstUpstreamRxMono: 0,
+    upstreamServiceTimeMs: -1,
     lastDownstreamTxMono: 0,
     protocol: '',
     method: '',
