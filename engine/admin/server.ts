@@ -40,7 +40,7 @@ export class AdminServer {
     const fromEnv = opts.token ?? process.env.MESHDECK_ADMIN_TOKEN;
     this.tokenGenerated = !fromEnv;
     this.token = fromEnv || randomBytes(24).toString('base64url');
-    this.routes = new Map([...adminRoutes(), ...apiRoutes(), ...simRoutes()]);
+    this.routes = adminRoutes(apiRoutes(), simRoutes());
   }
 
   get url(): string {
@@ -143,6 +143,3 @@ export class AdminServer {
   }
 }
 
-export function generateToken(): string {
-  return randomBytes(24).toString('base64url');
-}

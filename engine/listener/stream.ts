@@ -2,7 +2,7 @@
 // the facts recorded for the access log, and Envoy's local replies.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { StreamInfo } from '../observe/stream-info';
+import { newStreamInfo, type StreamInfo } from '../observe/stream-info';
 import type { CompiledHcm } from './hcm';
 
 export class HttpStream {
@@ -25,36 +25,19 @@ export class HttpStream {
     this.path = q < 0 ? url : url.slice(0, q);
     this.query = q < 0 ? '' : url.slice(q + 1);
     const sock = req.socket;
-    this.info = {
+    this.info = newStreamInfo({
       startTimeMs: Date.now(),
       startMono: performance.now(),
-      lastDownstreamRxMono: 0,
-      firstUpstreamTxMono: 0,
-      firstUpstreamRxMono: 0,
-      upstreamServiceTimeMs: -1,
-      lastDownstreamTxMono: 0,
       protocol: `HTTP/${req.httpVersion}`,
       method: req.method ?? 'GET',
       originalPath: url,
       authority: req.headers.host ?? '',
       requestHeaders: req.headers,
-      responseHeaders: undefined,
-      responseCode: 0,
-      responseCodeDetails: '',
-      responseFlags: 0,
-      bytesReceived: 0,
-      bytesSent: 0,
-      routeName: '',
-      clusterName: '',
-      upstreamHost: '',
-      upstreamTransportFailureReason: '',
-      attemptCount: 0,
       downstreamRemoteAddress: `${sock.remoteAddress ?? ''}:${sock.remotePort ?? 0}`,
       downstreamLocalAddress: `${sock.localAddress ?? ''}:${sock.localPort ?? 0}`,
-      requestId: '',
       listenerName,
       statPrefix: hcm.config.statPrefix,
-    };
+    });
   }
 
   get headersSent(): boolean {

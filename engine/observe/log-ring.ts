@@ -2,7 +2,7 @@
 // It says how many it has evicted, so a reader knows the history is partial.
 
 import type { AccessLogEntry, AccessLogFilter } from '../admin/contract';
-import { parseResponseFlags, formatResponseFlags } from './response-flags';
+import { parseResponseFlags } from './response-flags';
 
 export class LogRing {
   private readonly buf: Array<AccessLogEntry | undefined>;
@@ -91,4 +91,3 @@ export function filterFromQuery(q: URLSearchParams): AccessLogFilter {
   return f;
 }
 
-export { formatResponseFlags };

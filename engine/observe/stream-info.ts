@@ -67,3 +67,38 @@ export interface FilterStateObject {
   /** FIELD serialization: named fields (FILTER_STATE(KEY:FIELD:NAME)). */
   fields?: Record<string, string | number>;
 }
+
+/** A StreamInfo with nothing recorded yet; `fields` sets what is known when the request arrives. */
+export function newStreamInfo(fields: Partial<StreamInfo> = {}): StreamInfo {
+  return {
+    startTimeMs: 0,
+    startMono: 0,
+    lastDownstreamRxMono: 0,
+    firstUpstreamTxMono: 0,
+    firstUpstreamRxMono: 0,
+    upstreamServiceTimeMs: -1,
+    lastDownstreamTxMono: 0,
+    protocol: '',
+    method: '',
+    originalPath: '',
+    authority: '',
+    requestHeaders: {},
+    responseHeaders: undefined,
+    responseCode: 0,
+    responseCodeDetails: '',
+    responseFlags: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    routeName: '',
+    clusterName: '',
+    upstreamHost: '',
+    upstreamTransportFailureReason: '',
+    attemptCount: 0,
+    downstreamRemoteAddress: '',
+    downstreamLocalAddress: '',
+    requestId: '',
+    listenerName: '',
+    statPrefix: '',
+    ...fields,
+  };
+}

@@ -96,6 +96,20 @@ export function parseQuery(query: string): Map<string, string> {
   return out;
 }
 
+/**
+ * The first value of a query parameter, not percent-decoded (Envoy's hash_policy query_parameter
+ * hashes the raw value; route matching uses parseQuery's decoded values).
+ */
+export function rawQueryValue(query: string, name: string): string | undefined {
+  if (!query) return undefined;
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    if (k === name) return eq < 0 ? '' : part.slice(eq + 1);
+  }
+  return undefined;
+}
+
 export function compileQueryMatcher(q: QueryParameterMatcher): (params: Map<string, string>) => boolean {
   const sm = q.stringMatch ? compileStringMatcher(q.stringMatch) : undefined;
   const present = q.presentMatch;

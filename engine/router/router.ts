@@ -8,6 +8,7 @@ import type { HttpStream } from '../listener/stream';
 import type { ClusterRuntime, UpstreamHost } from '../upstream/cluster';
 import { computeHash } from '../lb/hash-policy';
 import type { CompiledRoute } from './route-table';
+import { rawQueryValue } from './matchers';
 import { pickWeightedCluster } from './route-table';
 import { retryOnResponse, retryOnReset, backoffMs, type ResetKind } from './retry';
 import type { HeaderMutator } from './headers';
@@ -71,7 +72,7 @@ class UpstreamRouting {
       ? computeHash(action.hashPolicy, {
           header: (n) => stream.req.headers[n],
           sourceIp: unmapIPv4(stream.req.socket.remoteAddress ?? ''),
-          query: (n) => queryValue(stream.query, n),
+          query: (n) => rawQueryValue(stream.query, n),
         })
       : undefined;
   }
@@ -96,7 +97,9 @@ class UpstreamRouting {
     const out: string[] = [];
     // Headers listed in Connection are hop-by-hop too.
     const conn = src.connection;
-    const extraHop = conn ? new Set(conn.toLowerCase().split(',').map((x) => x.trim())) : undefined;
+    // Only an unusual Connection header names extra hop-by-hop headers; skip the work for the usual ones.
+    const plain = conn === undefined || conn === 'keep-alive' || conn === 'close' || conn === 'Keep-Alive';
+    const extraHop = plain ? undefined : new Set(conn.toLowerCase().split(',').map((x) => x.trim()));
     for (const k in src) {
       if (HOP_BY_HOP.has(k) || (extraHop && extraHop.has(k))) continue;
       const v = src[k];
@@ -497,15 +500,3 @@ function setHeader(flat: string[], name: string, value: string): void {
 function unmapIPv4(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
-
-function queryValue(query: string, name: string): string | undefined {
-  if (!query) return undefined;
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=');
-    const k = eq < 0 ? part : part.slice(0, eq);
-    if (k === name) return eq < 0 ? '' : part.slice(eq + 1);
-  }
-  return undefined;
-}
-
-export { setHeader };

@@ -2,41 +2,11 @@
 // corpus' `facts` (Envoy test vectors) onto it. An unknown fact fails loudly, so a corpus that grows
 // new facts cannot silently pass.
 
-import type { StreamInfo, FilterStateObject } from '../../../engine/observe/stream-info';
+import { newStreamInfo, type StreamInfo, type FilterStateObject } from '../../../engine/observe/stream-info';
 import { ResponseFlag } from '../../../engine/observe/response-flags';
 
 export function emptyInfo(over: Partial<StreamInfo> = {}): StreamInfo {
-  return {
-    startTimeMs: 0,
-    startMono: 1000,
-    lastDownstreamRxMono: 0,
-    firstUpstreamTxMono: 0,
-    firstUpstreamRxMono: 0,
-    upstreamServiceTimeMs: -1,
-    lastDownstreamTxMono: 0,
-    protocol: '',
-    method: '',
-    originalPath: '',
-    authority: '',
-    requestHeaders: {},
-    responseHeaders: undefined,
-    responseCode: 0,
-    responseCodeDetails: '',
-    responseFlags: 0,
-    bytesReceived: 0,
-    bytesSent: 0,
-    routeName: '',
-    clusterName: '',
-    upstreamHost: '',
-    upstreamTransportFailureReason: '',
-    attemptCount: 0,
-    downstreamRemoteAddress: '',
-    downstreamLocalAddress: '',
-    requestId: '',
-    listenerName: '',
-    statPrefix: '',
-    ...over,
-  };
+  return newStreamInfo({ startMono: 1000, ...over });
 }
 
 type Pairs = Array<[string, string]>;
