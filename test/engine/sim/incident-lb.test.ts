@@ -81,7 +81,13 @@ test('an incident on one instance shifts traffic away from it under LEAST_REQUES
   }
   const msg = report.join("\n");
   if (process.env.SIM_REPORT) console.log(msg);
-  for (const p of POLICIES) assert.ok(result.get(p.cluster)!.before > 0.2, `before the incident the host gets its share (peak EWMA wanders between equal hosts)\n${msg}`);
+  // Before the incident the host gets its share. Peak EWMA wanders between equal hosts (one run
+  // here gave the host 19.9%), so for it the check is looser, plus a relative drop below.
+  for (const p of POLICIES) {
+    const floor = p.cluster === 'ewma' ? 0.1 : 0.2;
+    assert.ok(result.get(p.cluster)!.before > floor, `before the incident the host gets its share\n${msg}`);
+  }
+  assert.ok(result.get('ewma')!.during < result.get('ewma')!.before / 4, `peak EWMA's drop comes with the incident\n${msg}`);
   assert.ok(result.get('rr')!.during > 0.3, `ROUND_ROBIN keeps sending the slowed host its third\n${msg}`);
   assert.ok(result.get('lr')!.during < 0.2, `LEAST_REQUEST moves traffic away from the slowed host\n${msg}`);
   assert.ok(result.get('ewma')!.during < 0.2, `peak EWMA moves traffic away from the slowed host\n${msg}`);
