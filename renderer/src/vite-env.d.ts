@@ -1,6 +1,2 @@
 /// <reference types="vite/client" />
-
-interface Window {
-  /** Set by Electron's preload (later): the admin URL and token, instead of the URL fragment. */
-  meshdeck?: { adminUrl: string; token: string };
-}
+// window.meshdeck (Electron's preload) is declared with its type in api/native.ts.
