@@ -10,10 +10,13 @@ import { formatDiagnostic, loadConfig } from './config/load';
 import type { Diagnostic } from './config/model';
 import { createLogger, parseLogLevel, type Logger } from './log';
 import { Engine } from './server';
+import { closeTraffic, startCapture } from './traffic/service';
 
 const USAGE = `Usage: meshdeck -c FILE [options]
        meshdeck --config-yaml 'YAML' [options]
        meshdeck demo | meshdeck sim SCENARIO.yaml   (simulated services and load: see meshdeck sim --help)
+       meshdeck replay FILE.har --target URL [...]  (replay recorded traffic: see meshdeck replay --help)
+       meshdeck kit [--out DIR]                      (local CA, certificates, JWT keys and tokens: see meshdeck kit --help)
 
 Runs an Envoy v3 bootstrap (YAML or JSON) as Envoy would.
 
@@ -24,6 +27,9 @@ Runs an Envoy v3 bootstrap (YAML or JSON) as Envoy would.
   -l, --log-level LEVEL    trace, debug, info (default), warning, error, critical, off
       --watch              reload the config file when it changes
       --drain-time-s N     on SIGTERM/SIGINT, let requests in flight finish for up to N s (default 5)
+      --capture L[,L]      capture the exchanges of these listeners (by name) to a journal on disk
+      --capture-dir DIR    where capture sessions go (default $MESHDECK_CAPTURE_DIR or <tmp>/meshdeck-captures)
+      --capture-body-cap N body bytes kept per request and per response (default 65536)
   -h, --help               this text
 `;
 
@@ -34,6 +40,9 @@ interface Args {
   log: Logger;
   watch: boolean;
   drainMs: number;
+  capture: string[];
+  captureDir?: string;
+  captureBodyCap?: number;
 }
 
 export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -41,6 +50,14 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   if (argv[0] === 'demo' || argv[0] === 'sim') {
     const { simMain } = await import('./sim/cli');
     return simMain(argv, out, err);
+  }
+  if (argv[0] === 'kit') {
+    const { kitMain } = await import('./kit/cli');
+    return kitMain(argv.slice(1), out, err);
+  }
+  if (argv[0] === 'replay') {
+    const { replayMain } = await import('./traffic/cli');
+    return replayMain(argv.slice(1), out, err);
   }
   let args: Args;
   try {
@@ -83,9 +100,18 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     return 1;
   }
   const ready: Record<string, unknown> = { event: 'ready', admin: engine.adminUrl, listeners: engine.boundListeners() };
+  if (args.capture.length) {
+    try {
+      const started = startCapture(engine, args.capture, { root: args.captureDir, bodyCapBytes: args.captureBodyCap });
+      ready.capture = { session: started.session.id, dir: started.session.dir };
+    } catch (e) {
+      err.write(`meshdeck: --capture: ${(e as Error).message}\n`);
+      await engine.stop(0);
+      return 1;
+    }
+  }
   // A token the user chose is theirs to know; a generated one must be told or nobody can use it.
   if (engine.adminTokenGenerated) ready.token = engine.adminToken;
-  out.write(`${JSON.stringify(ready)}\n`);
 
   // A bug in one request's handling must not take every other request down with it: log it
   // loudly and keep serving (the engine's state is per request and per snapshot).
@@ -95,21 +121,28 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
   let watcher: FSWatcher | undefined;
   if (args.watch && args.configPath) watcher = watchConfig(engine, args, err);
 
-  return new Promise<number>((resolveExit) => {
+  // The signal handlers go in before the ready line: a supervisor may send SIGTERM the moment it
+  // reads it, and without a handler that would kill the engine undrained.
+  const exit = new Promise<number>((resolveExit) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       args.log.info(`caught ${signal}: draining (up to ${args.drainMs} ms)`);
       watcher?.close();
-      engine.stop(args.drainMs).then(
-        () => resolveExit(0),
-        () => resolveExit(1),
-      );
+      // Capture journals are flushed and closed before the engine goes (capture on by flag or API).
+      closeTraffic(engine)
+        .then(() => engine.stop(args.drainMs))
+        .then(
+          () => resolveExit(0),
+          () => resolveExit(1),
+        );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  out.write(`${JSON.stringify(ready)}\n`);
+  return exit;
 }
 
 function parseCli(argv: string[], err: NodeJS.WritableStream): Args | 'help' {
@@ -123,6 +156,9 @@ function parseCli(argv: string[], err: NodeJS.WritableStream): Args | 'help' {
       'log-level': { type: 'string', short: 'l', default: 'info' },
       watch: { type: 'boolean', default: false },
       'drain-time-s': { type: 'string', default: '5' },
+      capture: { type: 'string' },
+      'capture-dir': { type: 'string' },
+      'capture-body-cap': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -143,7 +179,17 @@ function parseCli(argv: string[], err: NodeJS.WritableStream): Args | 'help' {
     log: createLogger(level, (l) => err.write(l)),
     watch: values.watch ?? false,
     drainMs: drain * 1000,
+    capture: (values.capture ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    captureDir: values['capture-dir'],
+    captureBodyCap: captureBodyCap(values['capture-body-cap']),
   };
+}
+
+function captureBodyCap(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error('--capture-body-cap must be a whole number of bytes');
+  return n;
 }
 
 function readSource(args: Args): { text: string; name: string } {

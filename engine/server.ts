@@ -4,10 +4,12 @@
 import { loadConfig } from './config/load';
 import type { Bootstrap, Cluster, Diagnostic } from './config/model';
 import { BoundListener } from './listener/listener';
+import { TlsConfigError } from './listener/tls';
 import type { AccessLogSink } from './listener/hcm';
 import { createLogger, type Logger } from './log';
 import { ClusterRuntime } from './upstream/cluster';
 import { PoolCache } from './upstream/pool-cache';
+import { HealthHistory } from './upstream/health-events';
 import { Snapshot } from './snapshot';
 import { StatsStore } from './observe/stats';
 import { initHashing } from './lb/xxhash64';
@@ -54,6 +56,8 @@ export class Engine {
   readonly observer: Observer;
   /** 'config' (version) after every applied config; 'health' (cluster, host, healthy) on changes. */
   readonly events = new EventEmitter();
+  /** Host health changes (health checks, ejections) per host, bounded; emitted as 'hostHealth' too. */
+  readonly healthHistory = new HealthHistory(this.events);
   /** POST /healthcheck/fail sets it: /ready answers 503 until /healthcheck/ok. */
   healthCheckFailed = false;
 
@@ -132,7 +136,7 @@ export class Engine {
       if (!shared || shared.key !== key) {
         let runtime: ClusterRuntime;
         try {
-          runtime = new ClusterRuntime(c, this.pools, this.stats, this.random, this.log);
+          runtime = new ClusterRuntime(c, this.pools, this.stats, this.random, this.log, this.healthHistory);
         } catch (err) {
           // The loader checks policies and their settings first; this only guards the runtime.
           for (const r of fresh) r.close();
@@ -159,13 +163,22 @@ export class Engine {
     const diagnostics: Diagnostic[] = [];
     for (const l of bootstrap.listeners) {
       const existing = this.listeners.get(l.name);
-      if (existing && sameAddress(existing.config.address, l.address)) continue;
+      if (existing && sameAddress(existing.config.address, l.address)) {
+        // Its new certificates are read now, so that unusable ones refuse the config.
+        try {
+          existing.prepare(l);
+        } catch (err) {
+          diagnostics.push(bindError(`static_resources.listeners.${l.name}`, (err as Error).message, 'tls_config'));
+        }
+        continue;
+      }
       const bl = new BoundListener(l, snap.target(l.name), this.log);
       try {
         await bl.bind();
         added.push(bl);
       } catch (err) {
-        diagnostics.push(bindError(`static_resources.listeners.${l.name}.address`, `cannot bind ${l.address.address}:${l.address.port}: ${(err as Error).message}`));
+        if (err instanceof TlsConfigError) diagnostics.push(bindError(`static_resources.listeners.${l.name}`, err.message, 'tls_config'));
+        else diagnostics.push(bindError(`static_resources.listeners.${l.name}.address`, `cannot bind ${l.address.address}:${l.address.port}: ${(err as Error).message}`));
       }
     }
     if (diagnostics.length) {

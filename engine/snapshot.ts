@@ -4,13 +4,17 @@
 
 import type { Bootstrap, Diagnostic } from './config/model';
 import { CompiledHcm, type AccessLogSink } from './listener/hcm';
-import type { ListenerTarget } from './listener/listener';
+import type { CompiledChain, ListenerTarget } from './listener/listener';
+import { CompiledTcpProxy } from './listener/tcp-proxy';
 import type { ClusterRuntime } from './upstream/cluster';
 import type { StatsStore } from './observe/stats';
 import { AccessLogWriters, buildAccessLogs, withTap } from './observe/access-log';
 
 export class Snapshot {
+  /** Each listener's first HTTP connection manager. */
   readonly hcms = new Map<string, CompiledHcm>();
+  /** Each listener's filter chains, compiled: HTTP ones in config order, then tcp_proxy ones. */
+  readonly chains = new Map<string, CompiledChain[]>();
   private inflight = 0;
   private retired = false;
   private onDrained: (() => void) | undefined;
@@ -35,20 +39,30 @@ export class Snapshot {
     const router = { clusters, random };
     const writers = AccessLogWriters.for(store);
     for (const l of bootstrap.listeners) {
-      const chain = l.filterChains[0];
-      if (!chain) continue;
-      // The engine's tap (console, tests) plus this connection manager's own access_log.
-      const logs = buildAccessLogs(chain.hcm.accessLog, writers);
-      this.releaseAccessLogs.push(logs.release);
-      this.hcms.set(l.name, new CompiledHcm(chain.hcm, store, router, withTap(accessLog, logs.log)));
+      const compiled: CompiledChain[] = [];
+      for (const chain of l.filterChains) {
+        // The engine's tap (console, tests) plus this connection manager's own access_log.
+        const logs = buildAccessLogs(chain.hcm.accessLog, writers);
+        this.releaseAccessLogs.push(logs.release);
+        const hcm = new CompiledHcm(chain.hcm, store, router, withTap(accessLog, logs.log));
+        if (!this.hcms.has(l.name)) this.hcms.set(l.name, hcm);
+        compiled.push({ config: chain, hcm });
+      }
+      for (const chain of l.tcpFilterChains) {
+        // Each proxied connection is one entry, for the tap and the tcp_proxy's own access_log.
+        const logs = buildAccessLogs(chain.tcpProxy.accessLog, writers);
+        this.releaseAccessLogs.push(logs.release);
+        compiled.push({ config: chain, tcp: new CompiledTcpProxy(chain.tcpProxy, store, clusters, random, withTap(accessLog, logs.log)) });
+      }
+      this.chains.set(l.name, compiled);
     }
   }
 
   /** The listener-facing view of this snapshot for one listener. */
   target(listenerName: string): ListenerTarget {
-    const hcm = this.hcms.get(listenerName);
-    if (!hcm) throw new Error(`listener '${listenerName}' has no HTTP connection manager`);
-    return { hcm, enter: () => this.enter() };
+    const chains = this.chains.get(listenerName);
+    if (!chains?.length) throw new Error(`listener '${listenerName}' has no filter chain Meshdeck runs`);
+    return { chains, enter: () => this.enter() };
   }
 
   private enter(): () => void {

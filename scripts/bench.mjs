@@ -21,6 +21,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const log = (...a) => console.log(...a);
 
 async function main() {
+  // The replay targets (issue 6) are their own run: scripts/bench-replay.mjs.
+  if (process.argv.includes('--replay')) return (await import('./bench-replay.mjs')).main(process.argv.slice(2).filter((a) => a !== '--replay'));
   let opts;
   try { opts = parseOptions(process.argv.slice(2)); } catch (e) { console.error(e.message); return 2; }
   if (opts.help) { console.log(USAGE); return 0; }
@@ -124,9 +126,10 @@ async function runRow(row, ctx, opts) {
     result.url = srv.url;
     result.pid = srv.proc?.pid ?? null;
     log(`  ready at ${srv.url}${srv.proc ? ` (pid ${srv.proc.pid}, core ${opts.proxyCpu})` : ''}`);
-    await checkProxies(srv.url);
-    Object.assign(result, await saturate(srv.url, srv.proc?.pid, opts, log));
-    log(`  ${Math.round(result.wrk.rps)} req/s, p50 ${result.wrk.latencyMs.p50.toFixed(2)} ms, p99 ${result.wrk.latencyMs.p99.toFixed(2)} ms${result.wrk.errors ? `, ${result.wrk.errors} errors` : ''}${noisy(result.others)}`);
+    // A row may bring its own check and load tool (HTTP/2 rows: an h2c GET, then h2load).
+    await (row.check ?? checkProxies)(srv.url);
+    Object.assign(result, row.measure ? await row.measure(srv, opts, log, ctx) : await saturate(srv.url, srv.proc?.pid, opts, log));
+    log(`  ${Math.round(result.wrk.rps)} req/s, p50 ${result.wrk.latencyMs.p50?.toFixed(2)} ms, p99 ${result.wrk.latencyMs.p99?.toFixed(2)} ms${result.wrk.errors ? `, ${result.wrk.errors} errors` : ''}${noisy(result.others)}`);
     if (srv.proc?.exit) throw new Error(`died during the wrk run: ${srv.proc.exit.code ?? srv.proc.exit.signal}`);
     if (opts.fixed && row.fixedRate) {
       result.fixed = await fixedRateRun(srv.url, opts, log);

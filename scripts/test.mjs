@@ -3,7 +3,7 @@
 // tsx), a readable spec report on stdout, and a closing `N passed, N failed` line for CI.
 // Usage: npm test [-- FILE_OR_DIR ...]
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, readFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, statSync, readFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,7 +25,8 @@ const files = roots.flatMap((r) => collect(join(root, r), [])).map((f) => relati
 if (files.length === 0) { console.error('no test files found under', roots.join(' ')); process.exit(1); }
 
 mkdirSync(join(root, 'test-results'), { recursive: true });
-const tap = join(root, 'test-results', 'tap.txt');
+// One TAP file per run, so two runs at once never count each other's results.
+const tap = join(root, 'test-results', `tap-${process.pid}.txt`);
 const child = spawn(process.execPath, [
   '--import', 'tsx', '--test',
   '--test-reporter=spec', '--test-reporter-destination=stdout',
@@ -39,6 +40,7 @@ child.on('exit', (code, signal) => {
     passed = Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
     failed = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(text)?.[1] ?? 0);
     skipped = Number(/^# skipped (\d+)/m.exec(text)?.[1] ?? 0) + Number(/^# todo (\d+)/m.exec(text)?.[1] ?? 0);
+    renameSync(tap, join(root, 'test-results', 'tap.txt')); // the last run's report, for CI's artifacts
   } catch { failed = failed || 1; }
   if (code !== 0 && failed === 0) failed = 1; // the runner itself failed
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

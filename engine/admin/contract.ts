@@ -16,6 +16,12 @@ export interface ConfigResponse {
   warnings: Diagnostic[];
 }
 
+/**
+ * GET /api/v1/config/schema: a JSON Schema (draft-07) of the Envoy v3 Bootstrap for the editor
+ * (engine/config/json-schema.ts), with hover text from Envoy's proto comments. Served with an ETag.
+ */
+export type ConfigSchemaResponse = Record<string, unknown>;
+
 /** POST /api/v1/config/validate */
 export interface ValidateRequest {
   yaml: string;
@@ -154,6 +160,8 @@ export interface AccessLogEntry {
   userAgent: string;
   attempts: number;
   requestHeaders: Record<string, string>;
+  /** Envoy name of the HTTP filter that refused the request with a local reply (jwt_authn, rbac, …); absent otherwise. */
+  refusedBy?: string;
 }
 
 /** Filters shared by GET /api/v1/logs and the event stream (all optional, all must hold). */
@@ -167,6 +175,8 @@ export interface AccessLogFilter {
   path?: string;
   /** Any of these response flags, e.g. "UT,UO". */
   flags?: string;
+  /** The refusing HTTP filter, by Envoy name or its last segment ("rbac", "jwt_authn", "local_ratelimit"). */
+  filter?: string;
   minDurationMs?: number;
 }
 
@@ -185,7 +195,39 @@ export type EngineEvent =
   | { type: 'log'; entries: AccessLogEntry[] }
   | { type: 'dropped'; count: number; total: number }
   | { type: 'config'; version: number }
-  | { type: 'health'; cluster: string; host: string; healthy: boolean };
+  | { type: 'health'; cluster: string; host: string; healthy: boolean }
+  | { type: 'hostHealth'; event: HostHealthEvent };
+
+// ---- Host health: active health checks and outlier ejections (engine/upstream/health-events.ts) ----
+
+/** One change of a host's health, as the dashboard's timeline draws it. */
+export interface HostHealthEvent {
+  /** Epoch ms. */
+  t: number;
+  cluster: string;
+  /** "address:port" */
+  host: string;
+  /** ejected/unejected: outlier detection; hc_failed/hc_passed: active health checking. */
+  kind: 'ejected' | 'unejected' | 'hc_failed' | 'hc_passed';
+  /** Ejection type (consecutive_5xx, success_rate, …) or what the health check saw (status 503, timeout, …). */
+  reason: string;
+  /** For an ejection: how long the host is out for, ms. */
+  ejectionMs?: number;
+  /** Whether the host takes traffic after this event. */
+  healthy: boolean;
+  /** Envoy's health_flags after this event, as /clusters prints them. */
+  flags: string;
+}
+
+/** GET /api/v1/health — each cluster's hosts: their health now and their recent events (bounded, oldest first). */
+export interface HostHealthResponse {
+  clusters: Array<{
+    name: string;
+    activeHealthCheck: boolean;
+    outlierDetection: boolean;
+    hosts: Array<{ address: string; healthy: boolean; flags: string; ejections: number; events: HostHealthEvent[] }>;
+  }>;
+}
 
 export interface ApiError {
   error: string;
@@ -339,4 +381,273 @@ export type SimIncidentRequest =
 /** Answer of stop/pause/resume/rate/incident. */
 export interface SimRunResponse {
   run: SimRunView;
+}
+
+// ---- Traffic: /api/v1/traffic (capture, HAR import/export, replay, comparison; engine/traffic/) ----
+
+/** Nearest-rank percentiles, ms; null when there is no value. */
+export interface TrafficPercentiles {
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+export interface CaptureListenerView {
+  name: string;
+  address: string;
+  capturing: boolean;
+}
+
+export interface CaptureSessionView {
+  id: string;
+  startedMs: number;
+  endedMs?: number;
+  listeners: string[];
+  bodyCapBytes: number;
+  active: boolean;
+  bytes: number;
+  /** Active session only: exchanges on disk, and dropped (disk behind / rotated away). */
+  written?: number;
+  dropped?: number;
+}
+
+/** A replayable set of exchanges: an imported HAR or a capture session read back. */
+export interface TrafficSetView {
+  id: string;
+  name: string;
+  source: 'har' | 'capture';
+  createdMs: number;
+  entries: number;
+  creator: string;
+  /** Time from the first to the last entry's start, ms. */
+  spanMs: number;
+  methods: Record<string, number>;
+  warnings: string[];
+}
+
+export type ReplayMode = 'recorded' | 'rate' | 'asap';
+
+/** POST /api/v1/traffic/replay (and the CLI's flags). */
+export interface ReplayRequest {
+  /** A traffic set id. */
+  set: string;
+  /** A listener name of this engine, or a base URL (http://host:port). Default: the first listener. */
+  target?: string;
+  mode?: ReplayMode;
+  /** recorded: 0.1 to 100 (default 1). */
+  speed?: number;
+  /** rate: requests per second. */
+  rate?: number;
+  /** Requests in flight at most (default 256; asap 64). */
+  concurrency?: number;
+  /** Times through the set (default 1). */
+  loop?: number;
+  filter?: { methods?: string[]; url?: string; status?: string };
+  /** Rewrite Host / :authority. */
+  host?: string;
+  dropHeaders?: string[];
+  /** Set (or override) headers; {{uuid}} and {{seq}} in a value are filled per request. */
+  setHeaders?: Record<string, string>;
+  timeoutMs?: number;
+  label?: string;
+}
+
+export type ReplayState = 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface ReplaySummary {
+  planned: number;
+  sent: number;
+  /** Answered with a status below 500. */
+  ok: number;
+  /** No answer (transport error, timeout) or a 5xx. */
+  failed: number;
+  /** Answered with another status than the original's. */
+  statusMismatches: number;
+  durationMs: number;
+  /** Requests sent per second over the sending window. */
+  achievedRate: number;
+  /** How late each request left against its schedule. */
+  sendDelayMs: TrafficPercentiles;
+  latencyMs: TrafficPercentiles;
+  byStatus: Record<string, number>;
+}
+
+export interface ReplayRunView {
+  id: string;
+  label: string;
+  set: string;
+  setName: string;
+  target: string;
+  options: Omit<ReplayRequest, 'set' | 'target' | 'label'>;
+  /** The engine's config version when the run started (replays against this engine). */
+  configVersion: number | null;
+  state: ReplayState;
+  startedMs: number;
+  finishedMs: number | null;
+  inFlight: number;
+  summary: ReplaySummary;
+  error?: string;
+}
+
+export interface ReplayResultView {
+  seq: number;
+  /** The entry in its set, and the pass (loop) it was sent in. */
+  index: number;
+  loop: number;
+  method: string;
+  url: string;
+  route: string;
+  scheduledMs: number;
+  sendDelayMs: number;
+  /** 0 = no answer (see error). */
+  status: number;
+  error?: string;
+  latencyMs: number;
+  upstreamHost: string;
+  cluster: string;
+  flags: string;
+  upstreamServiceTimeMs: number | null;
+  original: { status: number; timeMs: number; upstreamHost: string; flags: string };
+}
+
+export interface RouteSideView {
+  count: number;
+  latencyMs: TrafficPercentiles;
+  byStatus: Record<string, number>;
+  /** Requests per upstream host ('' = none known). */
+  hosts: Record<string, number>;
+}
+
+export interface RouteSummaryView {
+  route: string;
+  original: RouteSideView;
+  replay: RouteSideView;
+  statusMismatches: number;
+}
+
+/** GET /api/v1/traffic/run?id=ID[&offset=N&limit=N] */
+export interface ReplayRunDetail {
+  run: ReplayRunView;
+  routes: RouteSummaryView[];
+  results: ReplayResultView[];
+  total: number;
+}
+
+export interface RouteComparisonView {
+  route: string;
+  a: RouteSideView;
+  b: RouteSideView;
+  /** Requests answered with a different status in B than in A. */
+  statusChanged: number;
+  p50DeltaMs: number | null;
+  p99DeltaMs: number | null;
+  /** Largest change of one host's share of the route's requests, in points (0–100). */
+  hostShiftPct: number;
+  /** Worth a look: status changes, p99 up or down by >20% and >1 ms, or a host share moved >5 points. */
+  highlight: boolean;
+}
+
+/** GET /api/v1/traffic/compare?a=RUN&b=RUN */
+export interface ReplayComparison {
+  a: ReplayRunView;
+  b: ReplayRunView;
+  routes: RouteComparisonView[];
+  statusChanges: Array<{ index: number; loop: number; method: string; url: string; a: number; b: number }>;
+  statusChangesTotal: number;
+}
+
+/** GET /api/v1/traffic */
+export interface TrafficOverview {
+  listeners: CaptureListenerView[];
+  bodyCapBytes: number;
+  captureRoot: string;
+  sessions: CaptureSessionView[];
+  sets: TrafficSetView[];
+  runs: ReplayRunView[];
+}
+
+/** POST /api/v1/traffic/capture */
+export interface CaptureRequest {
+  listener: string;
+  enabled: boolean;
+  bodyCapBytes?: number;
+}
+
+/** POST /api/v1/traffic/import: HAR text; a broken file answers 422 with the entry and field. */
+export interface ImportRequest {
+  har: string;
+  name?: string;
+}
+export interface ImportError extends ApiError {
+  entry?: number;
+  field?: string;
+}
+export interface TrafficSetResponse {
+  set: TrafficSetView;
+}
+export interface ReplayRunResponse {
+  run: ReplayRunView;
+}
+
+// ---- HTTP filter chains and the security kit (engine/filters/chain-view.ts, engine/kit/) ----
+
+/** One counter, by its full Envoy stat name. */
+export interface CounterView {
+  name: string;
+  value: number;
+}
+
+/** One HTTP filter of a connection manager, in chain order. */
+export interface HttpFilterView {
+  /** Envoy name, e.g. envoy.filters.http.rbac. */
+  name: string;
+  typeUrl: string;
+  /** running; disabled (`disabled: true` in the config); terminal: the router. */
+  state: 'running' | 'disabled' | 'terminal';
+  counters: CounterView[];
+}
+
+/** A listener's HTTP filter chain (one per HTTP filter chain of the listener). */
+export interface FilterChainView {
+  listener: string;
+  /** Index among the listener's HTTP filter chains. */
+  chain: number;
+  statPrefix: string;
+  /** TLS on this chain (DownstreamTlsContext), and its server_names match. */
+  tls: boolean;
+  serverNames: string[];
+  /** The connection manager's own request counters (downstream_rq_total, _2xx, _4xx, _5xx). */
+  requests: CounterView[];
+  filters: HttpFilterView[];
+}
+
+/** GET /api/v1/filters */
+export interface FilterChainsResponse {
+  version: number;
+  chains: FilterChainView[];
+}
+
+/** POST /api/v1/kit: issue a security kit (CA, server and client certificates, JWT keys and tokens). */
+export interface KitRequest {
+  /** Where to write it (default: a new directory under the system temp dir). */
+  dir?: string;
+  issuer?: string;
+  audience?: string;
+  clients?: string[];
+}
+
+/** File paths and public facts only: private keys stay in their files. */
+export interface KitResponse {
+  dir: string;
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  clients: Array<{ name: string; uri: string; cert: string; key: string }>;
+  jwt: { issuer: string; audience: string; kid: string; alg: string; jwks: string; signingKey: string; token: string; expiredToken: string };
+  envoyConfig: string;
+  /** The sample token itself (a credential for the simulation, valid for the kit's lifetime). */
+  sampleToken: string;
 }

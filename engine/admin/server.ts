@@ -9,6 +9,7 @@ import type { Engine } from '../server';
 import { adminRoutes, type AdminRoute } from './routes';
 import { apiRoutes } from './api/routes';
 import { simRoutes } from '../sim/routes';
+import { trafficRoutes } from '../traffic/routes';
 import { serveConsole } from './static';
 
 export interface AdminOptions {
@@ -40,7 +41,7 @@ export class AdminServer {
     const fromEnv = opts.token ?? process.env.MESHDECK_ADMIN_TOKEN;
     this.tokenGenerated = !fromEnv;
     this.token = fromEnv || randomBytes(24).toString('base64url');
-    this.routes = adminRoutes(apiRoutes(), simRoutes());
+    this.routes = adminRoutes(apiRoutes(), simRoutes(), trafficRoutes());
   }
 
   get url(): string {

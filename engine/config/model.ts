@@ -40,13 +40,82 @@ export interface Bootstrap {
 export interface Listener {
   name: string;
   address: SocketAddress;
+  /** Filter chains ending in the HTTP connection manager. */
   filterChains: FilterChain[];
+  /** Filter chains ending in tcp_proxy (a chain is chosen by its match, not by list order, as in Envoy). */
+  tcpFilterChains: TcpFilterChain[];
   perConnectionBufferLimitBytes: number; // default 1 MiB
 }
 
-export interface FilterChain {
-  /** The terminal network filter; only the HTTP connection manager runs for now. */
+/** What every filter chain has: how a connection is matched to it, and its transport socket. */
+export interface FilterChainBase {
+  name: string;
+  /** filter_chain_match.server_names (exact or "*.suffix"); empty matches any SNI. */
+  serverNames: string[];
+  /** filter_chain_match.transport_protocol: 'tls' or 'raw_buffer' match only those connections; '' any. */
+  transportProtocol: string;
+  /** transport_socket envoy.transport_sockets.tls; undefined = plain text. */
+  tls?: DownstreamTlsContext;
+}
+
+export interface FilterChain extends FilterChainBase {
+  /** The terminal network filter: the HTTP connection manager. */
   hcm: HttpConnectionManager;
+}
+
+export interface TcpFilterChain extends FilterChainBase {
+  tcpProxy: TcpProxy;
+}
+
+/** envoy.filters.network.tcp_proxy. */
+export interface TcpProxy {
+  statPrefix: string;
+  /** Exactly one of cluster and weightedClusters is set. */
+  cluster?: string;
+  weightedClusters?: { clusters: WeightedCluster[]; totalWeight: number };
+  /** default 1 h; 0 disables. */
+  idleTimeoutMs: number;
+  accessLog: TypedExtension[];
+}
+
+// ---------------------------------------------------------------- TLS
+
+/** A DataSource holding a certificate or key: a file (re-read when it changes) or inline text. */
+export interface TlsDataSource {
+  filename?: string;
+  /** inline_string, or inline_bytes decoded. */
+  inline?: string;
+}
+
+export interface TlsCertificate {
+  certificateChain: TlsDataSource;
+  privateKey: TlsDataSource;
+}
+
+/** match_typed_subject_alt_names (or the older match_subject_alt_names: sanType ANY). */
+export interface SanMatcher {
+  sanType: 'DNS' | 'URI' | 'IP_ADDRESS' | 'EMAIL' | 'ANY';
+  matcher: StringMatcher;
+}
+
+export interface CommonTlsContext {
+  certificates: TlsCertificate[];
+  alpnProtocols: string[];
+  /** Node's names ('TLSv1' … 'TLSv1.3'); undefined = Envoy's defaults (min TLS 1.2, max TLS 1.3). */
+  minVersion?: string;
+  maxVersion?: string;
+  /** OpenSSL cipher names (TLS 1.2 and below). */
+  cipherSuites: string[];
+  trustedCa?: TlsDataSource;
+  sanMatchers: SanMatcher[];
+}
+
+export interface DownstreamTlsContext extends CommonTlsContext {
+  requireClientCertificate: boolean;
+}
+
+export interface UpstreamTlsContext extends CommonTlsContext {
+  sni: string;
 }
 
 export interface HttpConnectionManager {
@@ -72,6 +141,9 @@ export interface HttpConnectionManager {
   idleTimeoutMs: number;
   /** http_protocol_options.accept_http_10 (default false: HTTP/1.0 gets 426 as in Envoy). */
   acceptHttp10: boolean;
+  /** http2_protocol_options (downstream HTTP/2 settings); 0 = node's default. */
+  http2MaxConcurrentStreams: number;
+  http2InitialStreamWindowSize: number;
 }
 
 /** A typed extension as it appears in the config: the name and the normalized typed_config. */
@@ -262,6 +334,69 @@ export interface Cluster {
     localityWeightedLb: boolean;
   };
   perConnectionBufferLimitBytes: number; // default 1 MiB
-  /** Upstream protocol: HTTP/1.1 now; 'HTTP2' once implemented. */
-  upstreamProtocol: 'HTTP1' | 'HTTP2';
+  /**
+   * Upstream protocol: HTTP/1.1; HTTP/2 (h2 by ALPN over TLS, h2c with prior knowledge in plain
+   * text); AUTO (ALPN over TLS, else HTTP/1.1); DOWNSTREAM (use_downstream_protocol_config).
+   */
+  upstreamProtocol: 'HTTP1' | 'HTTP2' | 'AUTO' | 'DOWNSTREAM';
+  /** http2_protocol_options.max_concurrent_streams (0 = the default). */
+  http2MaxConcurrentStreams: number;
+  /** transport_socket envoy.transport_sockets.tls; undefined = plain text. */
+  tls?: UpstreamTlsContext;
+  /** Active HTTP health checks (engine/upstream/health-check.ts); empty = none. */
+  healthChecks: HealthCheck[];
+  /** Passive health checking (engine/upstream/outlier-detection.ts); undefined = off. */
+  outlierDetection?: OutlierDetection;
+}
+
+/** core.v3.HealthCheck with an http_health_check, durations in ms, Envoy's defaults applied. */
+export interface HealthCheck {
+  timeoutMs: number;
+  intervalMs: number;
+  intervalJitterMs: number;
+  intervalJitterPercent: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+  /** Default: intervalMs. */
+  unhealthyIntervalMs: number;
+  unhealthyEdgeIntervalMs: number;
+  healthyEdgeIntervalMs: number;
+  /** Default 60000: the interval while the cluster has carried no traffic. */
+  noTrafficIntervalMs: number;
+  /** Default 0 (the first check starts at once). */
+  initialJitterMs: number;
+  http: {
+    path: string;
+    /** '' = the cluster name, as Envoy sends it. */
+    host: string;
+    method: string;
+    /** [start, end) ranges; default [[200, 201)]. */
+    expectedStatuses: Array<[number, number]>;
+    retriableStatuses: Array<[number, number]>;
+    requestHeadersToAdd: HeaderValueOption[];
+    requestHeadersToRemove: string[];
+  };
+}
+
+/** cluster.v3.OutlierDetection with Envoy's defaults (percentages 0..100, durations in ms). */
+export interface OutlierDetection {
+  consecutive5xx: number;
+  consecutiveGatewayFailure: number;
+  consecutiveLocalOriginFailure: number;
+  intervalMs: number;
+  baseEjectionTimeMs: number;
+  maxEjectionTimeMs: number;
+  maxEjectionPercent: number;
+  enforcingConsecutive5xx: number;
+  enforcingConsecutiveGatewayFailure: number;
+  enforcingConsecutiveLocalOriginFailure: number;
+  enforcingSuccessRate: number;
+  successRateMinimumHosts: number;
+  successRateRequestVolume: number;
+  successRateStdevFactor: number;
+  enforcingFailurePercentage: number;
+  failurePercentageMinimumHosts: number;
+  failurePercentageRequestVolume: number;
+  failurePercentageThreshold: number;
+  splitExternalLocalOriginErrors: boolean;
 }

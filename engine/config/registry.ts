@@ -66,10 +66,10 @@ export class ExtensionRegistry {
 
 export const HTTP_FILTERS = new ExtensionRegistry('HTTP filter', [
   supported('envoy.filters.http.router', 'envoy.extensions.filters.http.router.v3.Router'),
-  planned('envoy.filters.http.jwt_authn', 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication'),
-  planned('envoy.filters.http.rbac', 'envoy.extensions.filters.http.rbac.v3.RBAC'),
-  planned('envoy.filters.http.local_ratelimit', 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit'),
-  planned('envoy.filters.http.fault', 'envoy.extensions.filters.http.fault.v3.HTTPFault'),
+  supported('envoy.filters.http.jwt_authn', 'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', ['envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig']),
+  supported('envoy.filters.http.rbac', 'envoy.extensions.filters.http.rbac.v3.RBAC', ['envoy.extensions.filters.http.rbac.v3.RBACPerRoute']),
+  supported('envoy.filters.http.local_ratelimit', 'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit', ['envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit']),
+  supported('envoy.filters.http.fault', 'envoy.extensions.filters.http.fault.v3.HTTPFault', ['envoy.extensions.filters.http.fault.v3.HTTPFault']),
 ]);
 
 /** The router: terminal HTTP filter, by Envoy name or config type. */
@@ -78,8 +78,10 @@ export const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
 
 export const NETWORK_FILTERS = new ExtensionRegistry('network filter', [
   supported('envoy.filters.network.http_connection_manager', 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
-  planned('envoy.filters.network.tcp_proxy', 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'),
+  supported('envoy.filters.network.tcp_proxy', 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'),
 ]);
+
+export const TCP_PROXY_NAME = 'envoy.filters.network.tcp_proxy';
 
 export const HCM_NAME = 'envoy.filters.network.http_connection_manager';
 export const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -92,7 +94,7 @@ export const ACCESS_LOGGERS = new ExtensionRegistry('access logger', [
 
 export const TRANSPORT_SOCKETS = new ExtensionRegistry('transport socket', [
   supported('envoy.transport_sockets.raw_buffer', 'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer'),
-  planned('envoy.transport_sockets.tls', [
+  supported('envoy.transport_sockets.tls', [
     'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
     'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
   ]),
@@ -125,11 +127,11 @@ export const PROTOCOL_OPTIONS = new ExtensionRegistry('protocol options', [
 /** Cluster discovery types Meshdeck runs. */
 export const CLUSTER_TYPES: ReadonlySet<string> = new Set(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS']);
 
-/** Flip when the connection pool speaks HTTP/2 upstream; until then such clusters use HTTP/1.1 (with a warning). */
-export const UPSTREAM_HTTP2 = false;
+/** The upstream pools speak HTTP/2 (undici: h2 by ALPN, h2c with prior knowledge). */
+export const UPSTREAM_HTTP2 = true;
 
-/** Flip when listeners speak HTTP/2; until then codec_type: HTTP2 gets a warning (listeners speak HTTP/1.1). */
-export const DOWNSTREAM_HTTP2 = false;
+/** Listeners speak HTTP/2 (h2 by ALPN, h2c by its connection preface). */
+export const DOWNSTREAM_HTTP2 = true;
 
 export interface PolicyChoice {
   /** Index in load_balancing_policy.policies. */

@@ -14,6 +14,7 @@ import type {
   FilterChain,
   HashPolicy,
   HeaderMatcher,
+  HealthCheck,
   HeaderMutations,
   HeaderValueOption,
   HttpConnectionManager,
@@ -21,6 +22,7 @@ import type {
   LbEndpoint,
   Listener,
   LocalityLbEndpoints,
+  OutlierDetection,
   QueryParameterMatcher,
   RedirectAction,
   RetryPolicy,
@@ -30,6 +32,8 @@ import type {
   RouteMatch,
   SocketAddress,
   StringMatcher,
+  TcpFilterChain,
+  TcpProxy,
   TypedExtension,
   VirtualHost,
 } from './model';
@@ -42,8 +46,10 @@ import {
   HTTP_FILTERS,
   LB_POLICY_ENUM,
   NETWORK_FILTERS,
+  TCP_PROXY_NAME,
   UPSTREAM_HTTP2,
 } from './registry';
+import { downstreamTls, serverNames, tcpProxy, upstreamTls } from './resolve-transport';
 import { child, index, type Reporter } from './report';
 
 type Obj = Record<string, unknown>;
@@ -146,22 +152,47 @@ class Resolver {
       }
       used.add(name);
       const chains: FilterChain[] = [];
+      const tcpChains: TcpFilterChain[] = [];
       arr(l.filter_chains).forEach((fc, j) => {
-        const hcm = this.filterChain(fc, index(child(path, 'filter_chains'), j));
-        if (hcm) chains.push({ hcm });
+        const base = {
+          name: str(fc.name),
+          serverNames: serverNames(fc),
+          transportProtocol: str(obj(fc.filter_chain_match).transport_protocol),
+          tls: downstreamTls(fc.transport_socket, stringMatcher),
+        };
+        if (!base.tls) delete base.tls;
+        const term = this.filterChain(fc, index(child(path, 'filter_chains'), j));
+        if (term?.hcm) chains.push({ ...base, hcm: term.hcm });
+        else if (term?.tcp) tcpChains.push({ ...base, tcpProxy: term.tcp });
       });
-      if (chains.length === 0) return; // support.ts warned: nothing here Meshdeck can run
-      out.push({ name, address, filterChains: chains, perConnectionBufferLimitBytes: num(l.per_connection_buffer_limit_bytes, DEFAULTS.perConnectionBufferLimitBytes) });
+      if (chains.length === 0 && tcpChains.length === 0) return; // support.ts warned: nothing here Meshdeck can run
+      out.push({
+        name,
+        address,
+        filterChains: chains,
+        tcpFilterChains: tcpChains,
+        perConnectionBufferLimitBytes: num(l.per_connection_buffer_limit_bytes, DEFAULTS.perConnectionBufferLimitBytes),
+      });
     });
     return out;
   }
 
-  private filterChain(fc: Obj, path: string): HttpConnectionManager | undefined {
+  /** The chain's terminal network filter Meshdeck runs: the HTTP connection manager or tcp_proxy. */
+  private filterChain(fc: Obj, path: string): { hcm?: HttpConnectionManager; tcp?: TcpProxy } | undefined {
     const filters = arr(fc.filters);
     for (let i = 0; i < filters.length; i++) {
       const f = filters[i];
       const e = NETWORK_FILTERS.find(f.name, f.typed_config);
-      if (e?.level === 'supported' && isObject(f.typed_config)) return this.hcm(f.typed_config, child(index(child(path, 'filters'), i), 'typed_config'));
+      if (e?.level !== 'supported' || !isObject(f.typed_config)) continue;
+      if (e.name === TCP_PROXY_NAME) {
+        const accessLog: TypedExtension[] = [];
+        for (const a of arr(f.typed_config.access_log)) {
+          const ext = this.extension(ACCESS_LOGGERS, a);
+          if (ext) accessLog.push(ext);
+        }
+        return { tcp: tcpProxy(f.typed_config, accessLog) };
+      }
+      return { hcm: this.hcm(f.typed_config, child(index(child(path, 'filters'), i), 'typed_config')) };
     }
     return undefined;
   }
@@ -199,6 +230,8 @@ class Resolver {
       maxRequestHeadersKb: num(h.max_request_headers_kb, DEFAULTS.maxRequestHeadersKb),
       idleTimeoutMs: num(chp.idle_timeout, DEFAULTS.idleTimeoutMs),
       acceptHttp10: bool(obj(h.http_protocol_options).accept_http_10, false),
+      http2MaxConcurrentStreams: num(obj(h.http2_protocol_options).max_concurrent_streams, 0),
+      http2InitialStreamWindowSize: num(obj(h.http2_protocol_options).initial_stream_window_size, 0),
     };
   }
 
@@ -302,7 +335,10 @@ class Resolver {
         localityWeightedLb: common.locality_weighted_lb_config !== undefined,
       },
       perConnectionBufferLimitBytes: num(c.per_connection_buffer_limit_bytes, DEFAULTS.perConnectionBufferLimitBytes),
-      upstreamProtocol: UPSTREAM_HTTP2 && wantsHttp2(c) ? 'HTTP2' : 'HTTP1',
+      ...upstreamProtocol(c),
+      ...upstreamTlsOf(c),
+      healthChecks: arr(c.health_checks).filter((h) => isObject(h.http_health_check)).map(healthCheck),
+      ...(isObject(c.outlier_detection) ? { outlierDetection: outlierDetection(c.outlier_detection) } : {}),
     };
   }
 }
@@ -329,7 +365,7 @@ function headerOption(o: Obj): HeaderValueOption {
   return { key: str(h.key), value, appendAction };
 }
 
-function stringMatcher(m: Obj): StringMatcher | undefined {
+export function stringMatcher(m: Obj): StringMatcher | undefined {
   const ignoreCase = bool(m.ignore_case, false);
   for (const kind of ['exact', 'prefix', 'suffix', 'contains'] as const) {
     if (typeof m[kind] === 'string') return { kind, value: m[kind] as string, ignoreCase };
@@ -338,7 +374,7 @@ function stringMatcher(m: Obj): StringMatcher | undefined {
   return undefined;
 }
 
-function headerMatcher(h: Obj): HeaderMatcher {
+export function headerMatcher(h: Obj): HeaderMatcher {
   const out: HeaderMatcher = {
     name: str(h.name),
     invertMatch: bool(h.invert_match, false),
@@ -367,7 +403,7 @@ function queryMatcher(q: Obj): QueryParameterMatcher {
   return out;
 }
 
-function routeMatch(m: Obj): RouteMatch {
+export function routeMatch(m: Obj): RouteMatch {
   let path: RouteMatch['path'] = { kind: 'prefix', value: '' };
   if (typeof m.prefix === 'string') path = { kind: 'prefix', value: m.prefix };
   else if (typeof m.path === 'string') path = { kind: 'path', value: m.path };
@@ -480,10 +516,87 @@ function circuitBreakers(cb: Obj): CircuitBreakerThresholds {
   };
 }
 
-function wantsHttp2(c: Obj): boolean {
-  if (c.http2_protocol_options !== undefined) return true;
+function upstreamTlsOf(c: Obj): Pick<Cluster, 'tls'> {
+  const tls = upstreamTls(c.transport_socket, stringMatcher);
+  return tls ? { tls } : {};
+}
+
+/** The cluster's upstream protocol from HttpProtocolOptions (or the older http2_protocol_options field). */
+function upstreamProtocol(c: Obj): Pick<Cluster, 'upstreamProtocol' | 'http2MaxConcurrentStreams'> {
   const opts = obj(obj(c.typed_extension_protocol_options)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']);
-  return isObject(opts.explicit_http_config) && opts.explicit_http_config.http2_protocol_options !== undefined;
+  let h2: unknown = c.http2_protocol_options;
+  let protocol: Cluster['upstreamProtocol'] = h2 !== undefined ? 'HTTP2' : 'HTTP1';
+  if (isObject(opts.explicit_http_config) && opts.explicit_http_config.http2_protocol_options !== undefined) {
+    protocol = 'HTTP2';
+    h2 = opts.explicit_http_config.http2_protocol_options;
+  } else if (isObject(opts.use_downstream_protocol_config)) {
+    protocol = 'DOWNSTREAM';
+    h2 = opts.use_downstream_protocol_config.http2_protocol_options;
+  } else if (isObject(opts.auto_config)) {
+    protocol = 'AUTO';
+    h2 = opts.auto_config.http2_protocol_options;
+  }
+  if (!UPSTREAM_HTTP2) protocol = 'HTTP1';
+  return { upstreamProtocol: protocol, http2MaxConcurrentStreams: num(obj(h2).max_concurrent_streams, 0) };
+}
+
+function ranges(v: unknown): Array<[number, number]> {
+  return arr(v).map((r) => [num(r.start, 0), num(r.end, 0)] as [number, number]);
+}
+
+/** core.v3.HealthCheck (an http_health_check one) with Envoy's defaults. */
+function healthCheck(h: Obj): HealthCheck {
+  const http = obj(h.http_health_check);
+  const interval = num(h.interval, 0);
+  const expected = ranges(http.expected_statuses);
+  return {
+    timeoutMs: num(h.timeout, 0),
+    intervalMs: interval,
+    intervalJitterMs: num(h.interval_jitter, 0),
+    intervalJitterPercent: num(h.interval_jitter_percent, 0),
+    unhealthyThreshold: num(h.unhealthy_threshold, 1),
+    healthyThreshold: num(h.healthy_threshold, 1),
+    unhealthyIntervalMs: num(h.unhealthy_interval, interval),
+    unhealthyEdgeIntervalMs: num(h.unhealthy_edge_interval, num(h.unhealthy_interval, interval)),
+    healthyEdgeIntervalMs: num(h.healthy_edge_interval, interval),
+    noTrafficIntervalMs: num(h.no_traffic_interval, 60_000),
+    initialJitterMs: num(h.initial_jitter, 0),
+    http: {
+      path: str(http.path, '/'),
+      host: str(http.host),
+      method: str(http.method, 'GET') === 'METHOD_UNSPECIFIED' ? 'GET' : str(http.method, 'GET'),
+      expectedStatuses: expected.length ? expected : [[200, 201]],
+      retriableStatuses: ranges(http.retriable_statuses),
+      requestHeadersToAdd: arr(http.request_headers_to_add).map(headerOption),
+      requestHeadersToRemove: strings(http.request_headers_to_remove),
+    },
+  };
+}
+
+/** cluster.v3.OutlierDetection with Envoy's defaults (outlier_detection.proto). */
+function outlierDetection(o: Obj): OutlierDetection {
+  const base = num(o.base_ejection_time, 30_000);
+  return {
+    consecutive5xx: num(o.consecutive_5xx, 5),
+    consecutiveGatewayFailure: num(o.consecutive_gateway_failure, 5),
+    consecutiveLocalOriginFailure: num(o.consecutive_local_origin_failure, 5),
+    intervalMs: num(o.interval, 10_000),
+    baseEjectionTimeMs: base,
+    maxEjectionTimeMs: num(o.max_ejection_time, Math.max(300_000, base)),
+    maxEjectionPercent: num(o.max_ejection_percent, 10),
+    enforcingConsecutive5xx: num(o.enforcing_consecutive_5xx, 100),
+    enforcingConsecutiveGatewayFailure: num(o.enforcing_consecutive_gateway_failure, 0),
+    enforcingConsecutiveLocalOriginFailure: num(o.enforcing_consecutive_local_origin_failure, 100),
+    enforcingSuccessRate: num(o.enforcing_success_rate, 100),
+    successRateMinimumHosts: num(o.success_rate_minimum_hosts, 5),
+    successRateRequestVolume: num(o.success_rate_request_volume, 100),
+    successRateStdevFactor: num(o.success_rate_stdev_factor, 1900),
+    enforcingFailurePercentage: num(o.enforcing_failure_percentage, 0),
+    failurePercentageMinimumHosts: num(o.failure_percentage_minimum_hosts, 5),
+    failurePercentageRequestVolume: num(o.failure_percentage_request_volume, 50),
+    failurePercentageThreshold: num(o.failure_percentage_threshold, 85),
+    splitExternalLocalOriginErrors: bool(o.split_external_local_origin_errors, false),
+  };
 }
 
 // ---------------------------------------------------------------- load balancing

@@ -14,6 +14,7 @@ import type { TypedNode, Validated } from './validate';
 import { typeNameFromUrl } from './protos';
 import { extensionNames } from './extension-names';
 import { checkAccessLogs } from '../observe/access-log/check';
+import { checkJwtAuthn, checkLocalRateLimit, JWT_AUTHN_TYPE, LOCAL_RATELIMIT_TYPE } from '../filters/check';
 
 export interface SemanticOptions {
   /** Relative file names (direct_response bodies) are read from here, as Envoy reads them from its working directory. */
@@ -49,7 +50,10 @@ export function checkSemantics(v: Validated, rep: Reporter, opts: SemanticOption
   for (const n of byType('envoy.config.route.v3.RouteConfiguration')) routeConfig(rep, n, clusterNames, opts);
   for (const n of byType('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')) httpFilters(rep, n);
   for (const n of byType('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')) checkAccessLogs(rep, n, { baseDir: opts.baseDir });
+  for (const n of byType('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy')) checkAccessLogs(rep, n, { baseDir: opts.baseDir });
   for (const n of byType('envoy.type.matcher.v3.RegexMatcher')) regex(rep, n);
+  for (const n of byType(JWT_AUTHN_TYPE)) checkJwtAuthn(rep, n, { baseDir: opts.baseDir });
+  for (const n of byType(LOCAL_RATELIMIT_TYPE)) checkLocalRateLimit(rep, n);
   for (const n of byType('envoy.config.route.v3.RetryPolicy')) retryOn(rep, n);
   for (const n of byType('envoy.extensions.load_balancing_policies.maglev.v3.Maglev')) maglevTable(rep, n.value.table_size, child(n.path, 'table_size'));
   for (const n of byType('envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash')) ringSizes(rep, n.value, n.path);

@@ -40,7 +40,21 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, readonly string[] | '*'>>
   [`${CORE}.SocketAddress`]: ['address', 'port_value', 'protocol', 'ipv4_compat'],
   // listeners
   'envoy.config.listener.v3.Listener': ['name', 'address', 'filter_chains', 'per_connection_buffer_limit_bytes', 'traffic_direction'],
-  'envoy.config.listener.v3.FilterChain': ['filters', 'transport_socket', 'name'],
+  'envoy.config.listener.v3.FilterChain': ['filters', 'transport_socket', 'name', 'filter_chain_match'],
+  // SNI and the transport protocol are read from the ClientHello Meshdeck always inspects (engine/listener/sniff.ts).
+  'envoy.config.listener.v3.FilterChainMatch': ['server_names', 'transport_protocol'],
+  // envoy.transport_sockets.tls (engine/listener/tls.ts downstream, engine/upstream/pool-cache.ts upstream)
+  'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': ['common_tls_context', 'require_client_certificate'],
+  'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': ['common_tls_context', 'sni'],
+  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext': ['tls_params', 'tls_certificates', 'validation_context', 'alpn_protocols'],
+  'envoy.extensions.transport_sockets.tls.v3.TlsParameters': ['tls_minimum_protocol_version', 'tls_maximum_protocol_version', 'cipher_suites'],
+  'envoy.extensions.transport_sockets.tls.v3.TlsCertificate': ['certificate_chain', 'private_key'],
+  'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext': ['trusted_ca', 'match_typed_subject_alt_names', 'match_subject_alt_names'],
+  'envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher': ['san_type', 'matcher'],
+  // envoy.filters.network.tcp_proxy (engine/listener/tcp-proxy.ts)
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': ['stat_prefix', 'cluster', 'weighted_clusters', 'idle_timeout', 'access_log'],
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster': ['clusters'],
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster.ClusterWeight': ['name', 'weight'],
   'envoy.config.listener.v3.Filter': ['name', 'typed_config'],
   [`${CORE}.TransportSocket`]: ['name', 'typed_config'],
   'envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer': '*',
@@ -48,7 +62,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, readonly string[] | '*'>>
     'stat_prefix', 'codec_type', 'route_config', 'http_filters', 'access_log', 'use_remote_address',
     'skip_xff_append', 'xff_num_trusted_hops', 'server_name', 'generate_request_id', 'preserve_external_request_id',
     'request_timeout', 'stream_idle_timeout', 'max_request_headers_kb', 'common_http_protocol_options',
-    'http_protocol_options',
+    'http_protocol_options', 'http2_protocol_options',
   ],
   [`${CORE}.HttpProtocolOptions`]: ['idle_timeout'],
   [`${CORE}.Http1ProtocolOptions`]: ['accept_http_10'],
@@ -96,8 +110,28 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, readonly string[] | '*'>>
     'name', 'type', 'cluster_type', 'connect_timeout', 'lb_policy', 'load_assignment', 'dns_lookup_family', 'dns_refresh_rate',
     'circuit_breakers', 'common_lb_config', 'per_connection_buffer_limit_bytes', 'least_request_lb_config', 'ring_hash_lb_config',
     'maglev_lb_config', 'round_robin_lb_config', 'load_balancing_policy', 'http2_protocol_options', 'typed_extension_protocol_options',
-    'transport_socket',
+    'transport_socket', 'health_checks', 'outlier_detection',
   ],
+  // Active HTTP health checks (engine/upstream/health-check.ts) and outlier detection (outlier-detection.ts).
+  [`${CORE}.HealthCheck`]: [
+    'timeout', 'interval', 'initial_jitter', 'interval_jitter', 'interval_jitter_percent', 'unhealthy_threshold', 'healthy_threshold',
+    'no_traffic_interval', 'unhealthy_interval', 'unhealthy_edge_interval', 'healthy_edge_interval', 'http_health_check', 'reuse_connection',
+  ],
+  [`${CORE}.HealthCheck.HttpHealthCheck`]: ['host', 'path', 'request_headers_to_add', 'request_headers_to_remove', 'expected_statuses', 'retriable_statuses', 'method'],
+  'envoy.config.cluster.v3.OutlierDetection': [
+    'consecutive_5xx', 'consecutive_gateway_failure', 'consecutive_local_origin_failure', 'interval', 'base_ejection_time', 'max_ejection_time',
+    'max_ejection_percent', 'enforcing_consecutive_5xx', 'enforcing_consecutive_gateway_failure', 'enforcing_consecutive_local_origin_failure',
+    'enforcing_success_rate', 'success_rate_minimum_hosts', 'success_rate_request_volume', 'success_rate_stdev_factor',
+    'enforcing_failure_percentage', 'failure_percentage_minimum_hosts', 'failure_percentage_request_volume', 'failure_percentage_threshold',
+    'split_external_local_origin_errors',
+  ],
+  // envoy.filters.http.fault (engine/filters/fault.ts)
+  'envoy.extensions.filters.http.fault.v3.HTTPFault': ['delay', 'abort', 'upstream_cluster', 'headers', 'downstream_nodes', 'max_active_faults'],
+  'envoy.extensions.filters.common.fault.v3.FaultDelay': ['fixed_delay', 'header_delay', 'percentage'],
+  'envoy.extensions.filters.common.fault.v3.FaultDelay.HeaderDelay': '*',
+  'envoy.extensions.filters.http.fault.v3.FaultAbort': ['http_status', 'header_abort', 'percentage'],
+  'envoy.extensions.filters.http.fault.v3.FaultAbort.HeaderAbort': '*',
+  'envoy.type.v3.FractionalPercent': '*',
   'envoy.config.endpoint.v3.ClusterLoadAssignment': ['cluster_name', 'endpoints'],
   'envoy.config.endpoint.v3.LocalityLbEndpoints': ['locality', 'lb_endpoints', 'load_balancing_weight', 'priority'],
   [`${CORE}.Locality`]: ['region', 'zone', 'sub_zone'],
@@ -108,24 +142,75 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, readonly string[] | '*'>>
   [`${CLUSTER}.CommonLbConfig`]: ['healthy_panic_threshold', 'locality_weighted_lb_config'],
   [`${CLUSTER}.CommonLbConfig.LocalityWeightedLbConfig`]: '*',
   'envoy.type.v3.Percent': '*',
-  // slow_start_config: passed to the runtime, which accepts it but does not apply it yet → warned.
-  [`${CLUSTER}.LeastRequestLbConfig`]: ['choice_count', 'active_request_bias'],
+  [`${CLUSTER}.LeastRequestLbConfig`]: ['choice_count', 'active_request_bias', 'slow_start_config'],
   [`${CLUSTER}.RingHashLbConfig`]: ['minimum_ring_size', 'maximum_ring_size', 'hash_function'],
   [`${CLUSTER}.MaglevLbConfig`]: ['table_size'],
-  [`${CLUSTER}.RoundRobinLbConfig`]: [],
+  [`${CLUSTER}.RoundRobinLbConfig`]: ['slow_start_config'],
   [`${CLUSTER}.SlowStartConfig`]: '*',
   [`${CORE}.RuntimeDouble`]: '*',
   'envoy.config.cluster.v3.LoadBalancingPolicy': ['policies'],
-  'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin': [],
-  'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest': ['choice_count', 'active_request_bias'],
+  'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin': ['slow_start_config'],
+  'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest': ['choice_count', 'active_request_bias', 'slow_start_config'],
   'envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash': ['minimum_ring_size', 'maximum_ring_size', 'hash_function'],
   'envoy.extensions.load_balancing_policies.maglev.v3.Maglev': ['table_size'],
   'envoy.extensions.load_balancing_policies.random.v3.Random': [],
   'envoy.extensions.load_balancing_policies.common.v3.SlowStartConfig': '*',
   'meshdeck.extensions.load_balancing_policies.peak_ewma.v1.PeakEwma': '*',
-  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config'],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': ['explicit_http_config', 'use_downstream_protocol_config', 'auto_config'],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': ['http_protocol_options', 'http2_protocol_options'],
-  [`${CORE}.Http2ProtocolOptions`]: [],
+  // Downstream (node:http2 settings) and upstream (undici's maxConcurrentStreams).
+  [`${CORE}.Http2ProtocolOptions`]: ['max_concurrent_streams', 'initial_stream_window_size'],
+  // envoy.filters.http.local_ratelimit (engine/filters/local-ratelimit.ts)
+  'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': [
+    'stat_prefix', 'status', 'token_bucket', 'filter_enabled', 'filter_enforced', 'request_headers_to_add_when_not_enforced',
+    'response_headers_to_add', 'local_rate_limit_per_downstream_connection',
+  ],
+  'envoy.type.v3.TokenBucket': '*',
+  'envoy.type.v3.HttpStatus': '*',
+  [`${CORE}.RuntimeFractionalPercent`]: ['default_value', 'runtime_key'],
+  // envoy.filters.http.jwt_authn (engine/filters/jwt-authn/). remote_jwks is fetched from http_uri.uri
+  // directly (its cluster only names where Envoy would send the fetch).
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication': ['providers', 'rules', 'requirement_map', 'bypass_cors_preflight', 'strip_failure_response'],
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtProvider': [
+    'issuer', 'audiences', 'remote_jwks', 'local_jwks', 'forward', 'from_headers', 'from_params', 'from_cookies', 'forward_payload_header',
+    'pad_forward_payload_header', 'payload_in_metadata', 'header_in_metadata', 'clock_skew_seconds', 'jwt_cache_config', 'claim_to_headers',
+    'require_expiration',
+  ],
+  'envoy.extensions.filters.http.jwt_authn.v3.RemoteJwks': ['http_uri', 'cache_duration', 'async_fetch', 'retry_policy'],
+  [`${CORE}.RetryPolicy`]: ['retry_back_off', 'num_retries'],
+  [`${CORE}.BackoffStrategy`]: '*',
+  [`${CORE}.HttpUri`]: ['uri', 'cluster', 'timeout'],
+  'envoy.extensions.filters.http.jwt_authn.v3.JwksAsyncFetch': '*',
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtCacheConfig': '*',
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtHeader': '*',
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtClaimToHeader': ['header_name', 'claim_name'],
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtRequirement': '*',
+  'envoy.extensions.filters.http.jwt_authn.v3.ProviderWithAudiences': '*',
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtRequirementOrList': '*',
+  'envoy.extensions.filters.http.jwt_authn.v3.JwtRequirementAndList': '*',
+  'envoy.extensions.filters.http.jwt_authn.v3.RequirementRule': ['match', 'requires', 'requirement_name'],
+  'envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig': '*',
+  // envoy.filters.http.rbac (engine/filters/rbac/)
+  'envoy.extensions.filters.http.rbac.v3.RBAC': ['rules', 'shadow_rules', 'rules_stat_prefix', 'shadow_rules_stat_prefix'],
+  'envoy.extensions.filters.http.rbac.v3.RBACPerRoute': ['rbac'],
+  'envoy.config.rbac.v3.RBAC': ['action', 'policies'],
+  'envoy.config.rbac.v3.Policy': ['permissions', 'principals'],
+  'envoy.config.rbac.v3.Permission': [
+    'and_rules', 'or_rules', 'any', 'header', 'url_path', 'destination_ip', 'destination_port', 'destination_port_range', 'metadata',
+    'not_rule', 'requested_server_name',
+  ],
+  'envoy.config.rbac.v3.Permission.Set': '*',
+  'envoy.config.rbac.v3.Principal': [
+    'and_ids', 'or_ids', 'any', 'authenticated', 'source_ip', 'direct_remote_ip', 'remote_ip', 'header', 'url_path', 'metadata', 'not_id',
+  ],
+  'envoy.config.rbac.v3.Principal.Set': '*',
+  'envoy.config.rbac.v3.Principal.Authenticated': '*',
+  [`${CORE}.CidrRange`]: '*',
+  'envoy.type.v3.Int32Range': '*',
+  'envoy.type.matcher.v3.PathMatcher': '*',
+  'envoy.type.matcher.v3.MetadataMatcher': '*',
 };
 
 /** What a field means, where its proto comment's first sentence would not say it well. */
@@ -141,14 +226,10 @@ const MEANING: Readonly<Record<string, string>> = {
   'envoy.config.bootstrap.v3.Admin.access_log': 'the admin access log',
   'envoy.config.listener.v3.Listener.listener_filters': 'listener filters (such as tls_inspector)',
   'envoy.config.listener.v3.Listener.access_log': 'listener-level access logs (connections no filter chain accepts)',
-  'envoy.config.listener.v3.FilterChain.filter_chain_match':
-    'filter chain matching (SNI, ALPN, addresses): connections go to the first filter chain Meshdeck can run',
   [`${HCM}.tracing`]: 'request tracing: no spans are sent',
   [`${HCM}.http2_protocol_options`]: 'downstream HTTP/2 settings',
   [`${HCM}.upgrade_configs`]: 'protocol upgrades (WebSocket, CONNECT)',
   [`${HCM}.local_reply_config`]: 'custom local replies',
-  [`${CLUSTER}.health_checks`]: 'active health checking: all hosts count as healthy',
-  [`${CLUSTER}.outlier_detection`]: 'outlier detection: no host is ejected',
   [`${CLUSTER}.upstream_connection_options`]: 'upstream socket options (TCP keepalive)',
   [`${CLUSTER}.eds_cluster_config`]: 'endpoint discovery (EDS)',
   [`${ROUTE}.RouteMatch.grpc`]: 'matching gRPC requests only: this route matches any request that fits its path',
@@ -159,10 +240,6 @@ const MEANING: Readonly<Record<string, string>> = {
   'envoy.config.endpoint.v3.LbEndpoint.metadata': 'endpoint metadata',
   'envoy.config.endpoint.v3.Endpoint.health_check_config': 'per-endpoint health-check settings',
   'envoy.config.accesslog.v3.AccessLog.filter': 'access-log filters: every request is logged',
-  [`${CLUSTER}.RoundRobinLbConfig.slow_start_config`]: 'slow start: new hosts get their full weight at once',
-  [`${CLUSTER}.LeastRequestLbConfig.slow_start_config`]: 'slow start: new hosts get their full weight at once',
-  'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin.slow_start_config': 'slow start: new hosts get their full weight at once',
-  'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest.slow_start_config': 'slow start: new hosts get their full weight at once',
 };
 
 /** Fields that Meshdeck cannot ignore without changing what traffic does: errors, not warnings. */
@@ -183,6 +260,19 @@ const CANNOT_RUN: Readonly<Record<string, string>> = {
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Listener filters whose work Meshdeck's listener does by itself. */
+const INSPECTORS: ReadonlySet<string> = new Set([
+  'envoy.filters.listener.tls_inspector',
+  'envoy.filters.listener.http_inspector',
+  'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+  'envoy.extensions.filters.listener.http_inspector.v3.HttpInspector',
+]);
+
+function typeOfAny(tc: unknown): string {
+  const url = isObject(tc) ? tc['@type'] : undefined;
+  return typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : '';
+}
 
 /** Report what a validated config uses that Meshdeck does not run. */
 export function checkSupport(v: Validated, rep: Reporter): void {
@@ -256,6 +346,14 @@ class SupportWalker {
       case `${HCM}.http_filters`:
         this.list(val, fpath, (f, p) => this.extension(HTTP_FILTERS, f, p, 'requests pass through without it'));
         return true;
+      case 'envoy.config.listener.v3.Listener.listener_filters':
+        // Meshdeck always reads the ClientHello and the HTTP/2 preface itself: the inspectors run; others do not.
+        this.list(val, fpath, (f, p) => {
+          if (isObject(f) && (INSPECTORS.has(String(f.name)) || INSPECTORS.has(typeOfAny(f.typed_config)))) return;
+          this.rep.warn('not_supported', p, `not run by Meshdeck: listener filter ${isObject(f) ? extensionLabel(f) : ''}`, { at: 'key' });
+        });
+        return true;
+      case 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.access_log':
       case `${HCM}.access_log`:
         this.list(val, fpath, (f, p) => this.extension(ACCESS_LOGGERS, f, p, 'nothing is logged by it'));
         return true;
@@ -366,7 +464,7 @@ class SupportWalker {
       if (hasHcm) runnable++;
     });
     if (runnable === 0 && val.length > 0) {
-      this.rep.warn('listener_not_run', listenerPath, 'this listener is not started: none of its filter chains has a filter Meshdeck runs (the HTTP connection manager)', { at: 'key' });
+      this.rep.warn('listener_not_run', listenerPath, 'this listener is not started: none of its filter chains has a filter Meshdeck runs (the HTTP connection manager or tcp_proxy)', { at: 'key' });
     }
   }
 

@@ -3,6 +3,10 @@
 // is one file in engine/filters/ and one line below.
 
 import type { HttpFilterFactory } from './types';
+import { fault } from './fault';
+import { localRateLimit } from './local-ratelimit';
+import { jwtAuthn } from './jwt-authn/filter';
+import { rbac } from './rbac/filter';
 
 const factories = new Map<string, HttpFilterFactory>();
 
@@ -16,5 +20,17 @@ export function getHttpFilter(name: string): HttpFilterFactory | undefined {
 
 export const ROUTER_FILTER = 'envoy.filters.http.router';
 
-// Registered filters (none besides the router yet: jwt_authn, rbac, local_ratelimit and fault
-// come with their issues).
+/** The Envoy name of the HTTP filter whose local reply these RESPONSE_CODE_DETAILS are, if any. */
+export function refusingFilter(details: string): string | undefined {
+  if (!details) return undefined;
+  for (const f of factories.values()) {
+    if (f.refusalDetails?.some((p) => details.startsWith(p))) return f.name;
+  }
+  return undefined;
+}
+
+// Registered filters.
+registerHttpFilter(localRateLimit);
+registerHttpFilter(jwtAuthn);
+registerHttpFilter(fault);
+registerHttpFilter(rbac);

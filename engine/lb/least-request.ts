@@ -8,6 +8,7 @@ import type { Host } from '../upstream/host';
 import type { HostPicker, LbEnv, LbPolicy } from './types';
 import { EdfPicker } from './round-robin';
 import { randomSeed, readNumber, throwIfErrors, unknownKeys, weightsAreEqual, type RawConfig } from './config';
+import { inSlowStart, readSlowStart, withSlowStart } from './slow-start';
 
 export const LEAST_REQUEST = 'envoy.load_balancing_policies.least_request';
 
@@ -17,7 +18,7 @@ export interface LeastRequestConfig {
   choiceCount?: number;
   /** Exponent of (active + 1) in the weighted case; >= 0, default 1.0. Setting it forces EDF. */
   activeRequestBias?: number;
-  /** Envoy's slow_start_config: accepted, not applied yet (see round-robin.ts). */
+  /** Envoy's slow_start_config (see slow-start.ts). */
   slowStart?: { slowStartWindowMs?: number; aggression?: number; minWeightPercent?: number };
 }
 
@@ -28,6 +29,7 @@ function read(config: RawConfig, errors: string[]) {
     choiceCount: readNumber(config, 'choiceCount', 2, { integer: true, min: 2 }, errors),
     bias: readNumber(config, 'activeRequestBias', 1, { min: 0 }, errors),
     biasSet: config.activeRequestBias !== undefined,
+    slowStart: readSlowStart(config, errors),
   };
 }
 
@@ -63,6 +65,11 @@ export const leastRequest: LbPolicy = {
     const errors: string[] = [];
     const c = read(config, errors);
     throwIfErrors(LEAST_REQUEST, errors);
+    const ss = c.slowStart;
+    // A host in slow start needs the weighted (EDF) path, as in Envoy (noHostsAreInSlowStart()).
+    if (ss !== undefined && hosts.some((h) => inSlowStart(h, ss, env.now()))) {
+      return new EdfPicker(hosts, withSlowStart(weightFunction(c.bias), ss, env.now), randomSeed(env.random));
+    }
     if (hosts.length <= 1 || (weightsAreEqual(hosts) && !c.biasSet)) return new ChoicesPicker(hosts, c.choiceCount, env.random);
     return new EdfPicker(hosts, weightFunction(c.bias), randomSeed(env.random));
   },

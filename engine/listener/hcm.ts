@@ -3,7 +3,6 @@
 // record what happened for the access log and the stats.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DirectResponseAction, HttpConnectionManager, RedirectAction } from '../config/model';
 import { getHttpFilter, ROUTER_FILTER } from '../filters/registry';
 import type { HttpFilter } from '../filters/types';
@@ -12,7 +11,8 @@ import { hcmStats, type HcmStats, type StatsStore } from '../observe/stats';
 import type { StreamInfo } from '../observe/stream-info';
 import { forward, type RouterContext } from '../router/router';
 import { RouteTable, type CompiledRoute } from '../router/route-table';
-import { HttpStream } from './stream';
+import { HttpStream, type DownstreamRequest, type DownstreamResponse } from './stream';
+import { streamStartChannel } from '../traffic/tap';
 
 export type AccessLogSink = (info: StreamInfo) => void;
 
@@ -35,15 +35,15 @@ export class CompiledHcm {
       if (f.name === ROUTER_FILTER || f.disabled) continue;
       const factory = getHttpFilter(f.name);
       // The config loader already warned about filters Meshdeck does not run; they pass through.
-      if (factory) this.filters.push(factory.create(f));
+      if (factory) this.filters.push(factory.create(f, { store, statPrefix: config.statPrefix }));
     }
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, listenerName: string, onDone: () => void): void {
+  handle(req: DownstreamRequest, res: DownstreamResponse, listenerName: string, onDone: () => void): void {
     const stream = new HttpStream(req, res, this, listenerName);
     const st = this.stats;
     st.downstream_rq_total.inc();
-    st.downstream_rq_http1_total.inc();
+    (req.httpVersionMajor === 2 ? st.downstream_rq_http2_total : st.downstream_rq_http1_total).inc();
     st.downstream_rq_active.inc();
     let counted = false;
     const done = () => {
@@ -63,7 +63,9 @@ export class CompiledHcm {
     };
     res.once('finish', done);
     res.once('close', done);
-    if (req.httpVersionMajor !== 1 || (req.httpVersionMinor === 0 && !this.config.acceptHttp10)) {
+    // Capture (engine/traffic/) taps here; with no capture on this is one flag check.
+    if (streamStartChannel.hasSubscribers) streamStartChannel.publish(stream);
+    if (req.httpVersionMajor !== 1 ? req.httpVersionMajor !== 2 : req.httpVersionMinor === 0 && !this.config.acceptHttp10) {
       // Envoy: HTTP/1.0 is refused with 426 unless accept_http_10; HTTP/0.9 is a protocol error.
       res.shouldKeepAlive = false;
       if (req.httpVersionMajor === 1) stream.sendLocalReply(426, '', 0, 'low_version');
@@ -96,7 +98,7 @@ export class CompiledHcm {
       const xff = h['x-forwarded-for'];
       h['x-forwarded-for'] = xff ? `${xff}, ${remote}` : remote;
     }
-    if (!h['x-forwarded-proto'] || c.useRemoteAddress) h['x-forwarded-proto'] = 'http';
+    if (!h['x-forwarded-proto'] || c.useRemoteAddress) h['x-forwarded-proto'] = (stream.req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   }
 
   private decode(stream: HttpStream): void {
@@ -109,6 +111,8 @@ export class CompiledHcm {
       return;
     }
     stream.info.routeName = hit.route.route.name;
+    stream.route = hit.route.route;
+    stream.vhost = hit.vhost.vhost;
     this.runFilters(stream, hit.route, 0);
   }
 
@@ -157,7 +161,9 @@ export class CompiledHcm {
   private withBody(stream: HttpStream, mayRetry: boolean, go: (body: Buffer | null | 'stream') => void): void {
     const req = stream.req;
     const h = req.headers;
-    const hasBody = h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+    const hasBody =
+      h['transfer-encoding'] !== undefined ||
+      (h['content-length'] !== undefined ? h['content-length'] !== '0' : req.httpVersionMajor === 2 && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders);
     if (!hasBody) {
       stream.info.lastDownstreamRxMono = stream.info.startMono;
       req.resume();

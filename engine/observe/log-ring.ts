@@ -71,6 +71,10 @@ export function compileLogFilter(f: AccessLogFilter): (e: AccessLogEntry) => boo
     const want = parseResponseFlags(f.flags);
     if (want) tests.push((e) => (parseResponseFlags(e.flags === '-' ? '' : e.flags) & want) !== 0);
   }
+  if (f.filter) {
+    const name = f.filter;
+    tests.push((e) => e.refusedBy !== undefined && (e.refusedBy === name || e.refusedBy.endsWith(`.${name}`)));
+  }
   if (f.minDurationMs !== undefined && Number.isFinite(f.minDurationMs)) {
     const d = f.minDurationMs;
     tests.push((e) => e.durationMs >= d);
@@ -82,7 +86,7 @@ export function compileLogFilter(f: AccessLogFilter): (e: AccessLogEntry) => boo
 /** Reads AccessLogFilter from URL query parameters. */
 export function filterFromQuery(q: URLSearchParams): AccessLogFilter {
   const f: AccessLogFilter = {};
-  for (const k of ['status', 'method', 'cluster', 'host', 'path', 'flags'] as const) {
+  for (const k of ['status', 'method', 'cluster', 'host', 'path', 'flags', 'filter'] as const) {
     const v = q.get(k);
     if (v) f[k] = v;
   }

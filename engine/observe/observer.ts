@@ -5,6 +5,7 @@
 import type { AccessLogEntry, SeriesPoint } from '../admin/contract';
 import type { StreamInfo } from './stream-info';
 import { formatResponseFlags } from './response-flags';
+import { refusingFilter } from '../filters/registry';
 import { LogRing } from './log-ring';
 import { TimeSeries, type KnownCluster } from './timeseries';
 
@@ -41,7 +42,8 @@ export class Observer {
   readonly onRequest = (info: StreamInfo): void => {
     const e = toEntry(this.ring.nextId, info);
     this.ring.push(e);
-    const error = e.status === 0 || e.status >= 500;
+    // A tcp_proxy connection (no protocol) has no status: it failed only if a flag says so (UF, UH, NC).
+    const error = info.protocol === '' ? info.responseFlags !== 0 : e.status === 0 || e.status >= 500;
     this.series.record(e.cluster, e.upstreamHost, e.durationMs, e.upstreamMs, error);
     if (this.batchListeners.size) {
       this.batch.push(e);
@@ -134,6 +136,7 @@ function toEntry(id: number, i: StreamInfo): AccessLogEntry {
     userAgent: headers['user-agent'] ?? '',
     attempts: i.attemptCount,
     requestHeaders: headers,
+    refusedBy: refusingFilter(i.responseCodeDetails),
   };
 }
 

@@ -26,9 +26,10 @@ export function retryOnResponse(p: RetryPolicy, status: number): boolean {
 }
 
 /** Would Envoy retry a try that failed without a response? A per-try timeout counts as a 504. */
-export function retryOnReset(p: RetryPolicy, kind: ResetKind): boolean {
+export function retryOnReset(p: RetryPolicy, kind: ResetKind, refusedStream = false): boolean {
   if (kind === 'per_try_timeout') return retryOnResponse(p, 504);
   for (const on of p.retryOn) {
+    if (on === 'refused-stream' && refusedStream) return true;
     if (on === '5xx' || on === 'gateway-error' || on === 'reset') return true;
     if (on === 'connect-failure' && kind === 'connect_failure') return true;
   }

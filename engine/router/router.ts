@@ -1,6 +1,7 @@
 // Envoy's router filter: forwards a routed request to its cluster, with the route's timeout,
 // retry policy and circuit breakers, and streams the response back. One UpstreamRequest per try.
 
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RetryPolicy, RouteAction } from '../config/model';
 import { ResponseFlag } from '../observe/response-flags';
@@ -12,6 +13,7 @@ import { rawQueryValue } from './matchers';
 import { pickWeightedCluster } from './route-table';
 import { retryOnResponse, retryOnReset, backoffMs, type ResetKind } from './retry';
 import type { HeaderMutator } from './headers';
+import { tlsFailureReason } from '../upstream/tls';
 
 const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers. ';
 
@@ -100,8 +102,15 @@ class UpstreamRouting {
     // Only an unusual Connection header names extra hop-by-hop headers; skip the work for the usual ones.
     const plain = conn === undefined || conn === 'keep-alive' || conn === 'close' || conn === 'Keep-Alive';
     const extraHop = plain ? undefined : new Set(conn.toLowerCase().split(',').map((x) => x.trim()));
+    // HTTP/2: pseudo-headers are not headers upstream; :authority becomes Host (as Envoy's codecs do).
+    const h2 = s.req.httpVersionMajor === 2;
+    if (h2 && src.host === undefined && typeof src[':authority'] === 'string') out.push('host', src[':authority']);
     for (const k in src) {
-      if (HOP_BY_HOP.has(k) || (extraHop && extraHop.has(k))) continue;
+      if (HOP_BY_HOP.has(k) || (extraHop && extraHop.has(k)) || (h2 && k.charCodeAt(0) === 58)) {
+        // gRPC needs "te: trailers" end to end; it is the one TE value HTTP/2 allows.
+        if (k === 'te' && src.te === 'trailers') out.push('te', 'trailers');
+        continue;
+      }
       const v = src[k];
       if (v === undefined) continue;
       if (Array.isArray(v)) for (const one of v) out.push(k, one);
@@ -158,7 +167,7 @@ class UpstreamRouting {
   }
 
   /** A try ended without a usable response. Retry if the policy allows, else answer locally. */
-  onReset(req: UpstreamRequest, kind: ResetKind, reason: string): void {
+  onReset(req: UpstreamRequest, kind: ResetKind, reason: string, refusedStream = false): void {
     if (this.finished || req !== this.current) return;
     const s = this.stream;
     if (kind === 'per_try_timeout') this.cluster.stats.upstream_rq_per_try_timeout.inc();
@@ -168,7 +177,7 @@ class UpstreamRouting {
       : kind === 'per_try_timeout' ? ResponseFlag.UpstreamRequestTimeout
       : kind === 'remote_reset' ? ResponseFlag.UpstreamRemoteReset
       : ResponseFlag.UpstreamConnectionTermination;
-    if (!s.headersSent && this.retry && retryOnReset(this.retry, kind)) {
+    if (!s.headersSent && this.retry && retryOnReset(this.retry, kind, refusedStream)) {
       if (this.scheduleRetry()) return;
     }
     this.finish();
@@ -313,7 +322,8 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (!s.info.firstUpstreamTxMono) s.info.firstUpstreamTxMono = this.startMono;
     const perTry = r.action.retryPolicy?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTryTimer = setTimeout(() => this.onPerTryTimeout(), perTry);
-    const body = r.body === 'stream' ? s.req : r.body;
+    // A streamed body goes as the request's async iterator (undici accepts one; its typings say Readable).
+    const body = r.body === 'stream' ? (s.req as unknown as Readable) : r.body;
     try {
       this.host.pool.dispatch({ path, method: s.info.method as Dispatcher.HttpMethod, headers: r.headers, body }, this);
     } catch (err) {
@@ -333,6 +343,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (this.forwarding || this.ended) return;
     this.host.stats.rq_timeout.inc();
     this.host.stats.rq_error.inc();
+    this.routing.cluster.observeFailure(this.host, 'timeout');
   }
 
   private onPerTryTimeout(): void {
@@ -340,6 +351,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (this.forwarding || this.ended) return;
     this.host.stats.rq_timeout.inc();
     this.host.stats.rq_error.inc();
+    this.routing.cluster.observeFailure(this.host, 'timeout');
     this.abort();
     this.routing.onReset(this, 'per_try_timeout', '');
   }
@@ -366,6 +378,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true; // 1xx informational: wait for the final response
     (statusCode >= 500 ? this.host.stats.rq_error : this.host.stats.rq_success).inc();
     const r = this.routing;
+    r.cluster.observeResponse(this.host, statusCode);
     const s = r.stream;
     const now = performance.now();
     s.info.firstUpstreamRxMono = now;
@@ -415,7 +428,15 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (this.ended) return;
     this.ended = true;
     const r = this.routing;
-    if (trailers && trailers.length && !this.discarding) r.stream.info.responseTrailerList = trailers.map((t, k) => (k % 2 ? String(t) : String(t).toLowerCase()));
+    // HTTP/1.1 trailers come as a flat array; undici's HTTP/2 client gives node's header object.
+    if (trailers && !Array.isArray(trailers)) trailers = flattenTrailers(trailers);
+    if (trailers && trailers.length && !this.discarding) {
+      const list = (r.stream.info.responseTrailerList = trailers.map((t, k) => (k % 2 ? String(t) : String(t).toLowerCase())));
+      // Trailers (gRPC's grpc-status, grpc-message) go on downstream: HTTP/2 sends them, chunked HTTP/1.1 too.
+      const obj: Record<string, string> = {};
+      for (let i = 0; i + 1 < list.length; i += 2) obj[list[i]] = list[i + 1];
+      if (!r.stream.downstreamGone) r.stream.res.addTrailers(obj);
+    }
     this.countStatus();
     const doneMono = performance.now();
     this.host.stats.rq_time.record(doneMono - this.startMono);
@@ -436,16 +457,20 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (!this.connected || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED') {
       this.fail('connect_failure', transportFailure(err));
     } else {
-      this.fail(wasForwarding ? 'remote_reset' : 'connection_termination', err.message);
+      // An HTTP/2 upstream that answered RST_STREAM REFUSED_STREAM (7), as node (or undici) words it.
+      const refused = (code === 'ERR_HTTP2_STREAM_ERROR' && err.message.includes('NGHTTP2_REFUSED_STREAM')) || (code === 'UND_ERR_INFO' && / code 7$/.test(err.message));
+      this.fail(wasForwarding ? 'remote_reset' : refused ? 'remote_reset' : 'connection_termination', err.message, refused);
     }
   }
 
-  private fail(kind: ResetKind, reason: string): void {
+  private fail(kind: ResetKind, reason: string, refusedStream = false): void {
     this.host.stats.rq_error.inc();
     if (kind === 'connect_failure') this.host.stats.cx_connect_fail.inc();
+    // Outlier detection counts these as 503s (or apart, with split_external_local_origin_errors).
+    this.routing.cluster.observeFailure(this.host, kind === 'connect_failure' ? 'connect_failed' : 'reset');
     this.ended = true;
     this.release();
-    this.routing.onReset(this, kind, reason);
+    this.routing.onReset(this, kind, reason, refusedStream);
   }
 
   private countStatus(): void {
@@ -477,7 +502,19 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
   }
 }
 
+function flattenTrailers(t: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k in t) {
+    const v = t[k];
+    if (Array.isArray(v)) for (const one of v) out.push(k, String(one));
+    else if (v !== undefined) out.push(k, String(v));
+  }
+  return out;
+}
+
 function transportFailure(err: Error): string {
+  const tls = tlsFailureReason(err);
+  if (tls) return tls;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED') return 'delayed connect error: Connection refused';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connection timeout';

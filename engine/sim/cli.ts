@@ -123,7 +123,6 @@ export async function simMain(argv: string[], out: NodeJS.WritableStream = proce
   const run = started.run;
   const ready: Record<string, unknown> = { event: 'ready', admin: engine.adminUrl, listeners: engine.boundListeners() };
   if (engine.adminTokenGenerated) ready.token = engine.adminToken;
-  out.write(`${JSON.stringify(ready)}\n`);
 
   const summary = summaryEvery > 0 && !scenario.quiet
     ? setInterval(() => {
@@ -133,7 +132,8 @@ export async function simMain(argv: string[], out: NodeJS.WritableStream = proce
       }, summaryEvery * 1000)
     : undefined;
 
-  return new Promise<number>((resolveExit) => {
+  // Signal handlers before the ready line (see engine/cli.ts).
+  const exit = new Promise<number>((resolveExit) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -151,6 +151,8 @@ export async function simMain(argv: string[], out: NodeJS.WritableStream = proce
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  out.write(`${JSON.stringify(ready)}\n`);
+  return exit;
 }
 
 async function validate(path: string, loaded: ReturnType<typeof loadScenarioFile>, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {

@@ -89,7 +89,7 @@ export class SimHost implements SimBackend {
     for (const svc of scenario.services) {
       this.instances.set(
         svc.name,
-        svc.instances.map((spec, i) => new MockInstance(svc.name, i, spec, scenario.seed, opts.record ?? 0)),
+        svc.instances.map((spec, i) => new MockInstance(svc.name, i, spec, scenario.seed, opts.record ?? 0, svc.tls)),
       );
     }
     this.timeline = new Timeline(scenario.incidents, (o, on) => this.applyIncident(o, on));

@@ -6,6 +6,7 @@
 // the latency factor, never the draws.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { compileLatency, type LatencySampler } from './latency';
 import { Rng } from './rng';
@@ -76,6 +77,8 @@ export class MockInstance {
     private readonly spec: InstanceSpec,
     seed: number,
     private readonly record = 0,
+    /** PEM certificate and key: serve HTTPS (a scenario that runs encrypted end to end). */
+    private readonly tls?: { cert: string; key: string },
   ) {
     this.label = `${service}#${index}`;
     this.rng = new Rng(seed, `instance/${service}/${index}`);
@@ -105,7 +108,8 @@ export class MockInstance {
   }
 
   async listen(port = 0): Promise<void> {
-    const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    const server = this.tls ? createHttpsServer({ ...this.tls, keepAliveTimeout: 60_000 }, handler) : createServer({ keepAliveTimeout: 60_000 }, handler);
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.setNoDelay(true);

@@ -91,6 +91,15 @@ export const ServiceDef = object(
         description: 'How many instances (default 1), or one entry per instance with its own settings.',
       }),
     ),
+    tls: optional(
+      object(
+        {
+          certificate_chain: string({ minLength: 1, description: 'PEM certificate chain file (relative to the scenario)' }),
+          private_key: string({ minLength: 1, description: 'PEM private key file (relative to the scenario)' }),
+        },
+        { description: "Serve HTTPS with this certificate: the Envoy cluster for this service then needs an UpstreamTlsContext (envoy.transport_sockets.tls)." },
+      ),
+    ),
   },
   { description: 'A mock service: each instance is a real HTTP server on 127.0.0.1 with a port picked at start.' },
 );

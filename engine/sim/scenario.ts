@@ -35,6 +35,8 @@ export interface InstanceSpec {
 export interface ServiceSpec {
   name: string;
   instances: InstanceSpec[];
+  /** PEM certificate and key: the instances serve HTTPS. */
+  tls?: { cert: string; key: string };
 }
 
 export type IncidentEffect =
@@ -178,7 +180,19 @@ export function loadScenario(text: string, opts: { sourceName?: string; baseDir?
   // Services and their instances.
   const services: ServiceSpec[] = [];
   for (const [name, svc] of Object.entries(doc.services)) {
-    services.push({ name, instances: resolveInstances(name, svc, err) });
+    const spec: ServiceSpec = { name, instances: resolveInstances(name, svc, err) };
+    if (svc.tls) {
+      const read = (file: string, field: string) => {
+        try {
+          return readFileSync(resolve(opts.baseDir ?? process.cwd(), file), 'utf8');
+        } catch (e) {
+          err(['services', name, 'tls', field], 'file_not_found', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          return '';
+        }
+      };
+      spec.tls = { cert: read(svc.tls.certificate_chain, 'certificate_chain'), key: read(svc.tls.private_key, 'private_key') };
+    }
+    services.push(spec);
   }
   const serviceNames = services.map((s) => s.name);
   const byName = new Map(services.map((s) => [s.name, s]));

@@ -19,4 +19,6 @@ export interface Host {
   healthy: boolean;
   /** Requests in flight to this host right now. */
   activeRequests: number;
+  /** Monotonic ms slow start counts from (creation, or the health check that last made it healthy); unset = never in slow start. */
+  slowStartFromMono?: number;
 }

@@ -1,12 +1,23 @@
 // Keep-alive connection pools per upstream host, shared across config snapshots: a reload that
 // keeps a host keeps its warm connections. A pool no snapshot references any more is closed
-// gracefully (in-flight requests finish first).
+// gracefully (in-flight requests finish first). A cluster's TLS context and protocol are part of
+// the pool's identity: https pools carry the UpstreamTlsContext's connect options, HTTP/2 pools
+// speak h2 by ALPN over TLS and h2c (prior knowledge) in plain text.
 
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
+import type { Cluster, UpstreamTlsContext } from '../config/model';
+import { upstreamTlsOptions } from './tls';
 
 export interface PoolOptions {
   connectTimeoutMs: number;
   maxConnections: number;
+  /** Default HTTP1. */
+  protocol?: Cluster['upstreamProtocol'];
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS we allow ourselves per connection (0 = 100). */
+  maxConcurrentStreams?: number;
+  tls?: UpstreamTlsContext;
+  /** Names the cluster in errors about its TLS files. */
+  where?: string;
 }
 
 interface Entry {
@@ -18,7 +29,9 @@ export class PoolCache {
   private readonly entries = new Map<string, Entry>();
 
   private static key(address: string, port: number, o: PoolOptions): string {
-    return `${address}:${port}|${o.connectTimeoutMs}|${o.maxConnections}`;
+    const base = `${address}:${port}|${o.connectTimeoutMs}|${o.maxConnections}`;
+    if (!o.tls && (o.protocol ?? 'HTTP1') === 'HTTP1') return base;
+    return `${base}|${o.protocol}|${o.maxConcurrentStreams ?? 0}|${o.tls ? JSON.stringify(o.tls) : ''}`;
   }
 
   acquire(address: string, port: number, o: PoolOptions): Pool {
@@ -26,7 +39,11 @@ export class PoolCache {
     let e = this.entries.get(key);
     if (!e) {
       const host = address.includes(':') ? `[${address}]` : address;
-      const pool = new Pool(`http://${host}:${port}`, {
+      const protocol = o.protocol ?? 'HTTP1';
+      // DOWNSTREAM (use_downstream_protocol_config) is run like AUTO: ALPN decides over TLS.
+      const h2 = protocol === 'HTTP2' || (o.tls !== undefined && (protocol === 'AUTO' || protocol === 'DOWNSTREAM'));
+      const streams = o.maxConcurrentStreams || 100;
+      const pool = new Pool(`${o.tls ? 'https' : 'http'}://${host}:${port}`, {
         connections: o.maxConnections,
         connectTimeout: o.connectTimeoutMs,
         // The router enforces route and per-try timeouts itself; undici must not cut in first.
@@ -34,7 +51,12 @@ export class PoolCache {
         bodyTimeout: 0,
         keepAliveTimeout: 60_000,
         keepAliveMaxTimeout: 600_000,
-        pipelining: 1,
+        // HTTP/1.1 is never pipelined; an h2 connection carries up to `streams` requests at once.
+        pipelining: protocol === 'HTTP2' ? streams : 1,
+        ...(h2 ? { allowH2: true, maxConcurrentStreams: streams } : {}),
+        // h2c: Pool builds its connector without useH2c, so it gets one that has it.
+        ...(protocol === 'HTTP2' && !o.tls ? { connect: buildConnector({ useH2c: true, allowH2: true, timeout: o.connectTimeoutMs } as buildConnector.BuildOptions) } : {}),
+        ...(o.tls ? { connect: upstreamTlsOptions(o.tls, o.where ?? `${address}:${port}`) } : {}),
       });
       // An idle pool's socket errors must never become unhandled 'error' events.
       pool.on('connectionError', () => {});

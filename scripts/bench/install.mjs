@@ -7,6 +7,8 @@ const TOOLS = [
   ['haproxy', 'haproxy'],
   ['wrk', 'wrk'],
   ['taskset', 'util-linux'],
+  ['h2load', 'nghttp2-client'],
+  ['openssl', 'openssl'],
 ];
 
 export function which(bin) {

@@ -3,7 +3,8 @@
 export const USAGE = `usage: npm run bench -- [options]
 
   --quick                 short run (~30 s): 3 s wrk, 1 s warm-up, 3 s fixed-rate
-  --only=ID,ID            rows to run: nginx, haproxy, meshdeck, undici (config rows: meshdeck:NAME)
+  --only=ID,ID            rows to run: nginx, haproxy, meshdeck, meshdeck-jwt-rbac, undici, nginx-tls, meshdeck-tls,
+                          nginx-h2, meshdeck-h2 (config rows: meshdeck:NAME)
   --config=FILE           also bench Meshdeck on this Envoy YAML (repeatable); its listeners are
                           moved to 127.0.0.1:0 and every cluster endpoint to the bench upstream
   --engine=PATH           the Meshdeck entry point (default bin/meshdeck.mjs; env MESHDECK_BIN);
@@ -25,6 +26,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --load-cpu=N            core for wrk, the fixed-rate generator and the upstream (default 1)
   --out=FILE              JSON results (default bench-results/latest.json)
   --no-install            never apt-get install; fail if a tool is missing
+  --replay                instead: the replay bench (scripts/bench-replay.mjs): 5,000 requests recorded
+                          at 1,000 req/s through Meshdeck, replayed at 1× and as fast as possible
   --strict                exit 1 when a row fails or a target is missed
   -h, --help              this text
 `;

@@ -1,6 +1,7 @@
 // The printed tables, the targets from the issue, and the JSON results file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PROTOCOL_PAIRS } from './protocols.mjs';
 
 export const TARGETS = {
   minRpsRatio: 0.30, // Meshdeck req/s ≥ 0.30 × nginx req/s (wrk, saturating)
@@ -76,6 +77,16 @@ export function printReport(run, log = console.log) {
     }
   }
   const mesh = results.find((r) => r.id === 'meshdeck');
+  const secured = results.find((r) => r.id === 'meshdeck-jwt-rbac');
+  if (secured?.wrk && mesh?.wrk) {
+    const p50 = secured.fixed && mesh.fixed ? `, p50 ${signed(secured.fixed.latencyMs.p50 - mesh.fixed.latencyMs.p50)} ms at ${options.rate} req/s` : '';
+    log(`\njwt_authn + rbac cost: ${f(secured.wrk.rps / mesh.wrk.rps)}× Meshdeck's req/s without them (${Math.round(secured.wrk.rps)} vs ${Math.round(mesh.wrk.rps)})${p50}`);
+  }
+  for (const pair of PROTOCOL_PAIRS) {
+    const m = results.find((r) => r.id === pair.mesh);
+    const n = results.find((r) => r.id === pair.nginx);
+    if (m?.wrk && n?.wrk) log(`\n${pair.what}: Meshdeck ${f(m.wrk.rps / n.wrk.rps)}× nginx's req/s (${Math.round(m.wrk.rps)} vs ${Math.round(n.wrk.rps)}; p50 ${f(m.wrk.latencyMs.p50)} vs ${f(n.wrk.latencyMs.p50)} ms)`);
+  }
   if (mesh?.rss) log(`\nMeshdeck memory: VmRSS ${mib(mesh.rss.underLoadKiB)} MiB at the end of its wrk run (peak VmHWM ${mib(mesh.rss.peakKiB)} MiB, pid ${mesh.pid})`);
   for (const r of results.filter((x) => x.error)) log(`\n${r.label} FAILED: ${r.error}`);
   const loadBound = results.filter((r) => r.id !== 'direct' && r.cpuBusy?.[options.loadCpu] >= 97 && r.cpuBusy?.[options.proxyCpu] < 90);

@@ -5,6 +5,8 @@ import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join, basename, resolve } from 'node:path';
 import { start, startWithReadyLine, waitHttpReady, freePort } from './procs.mjs';
 import { nginxUpstreamConf, nginxProxyConf, haproxyConf, envoyBootstrap, adaptUserConfig, toYaml } from './configs.mjs';
+import { withJwtRbac } from './security.mjs';
+import { protocolRows } from './protocols.mjs';
 
 const here = new URL('.', import.meta.url).pathname;
 export const STAND_IN = join(here, 'undici-proxy.mjs');
@@ -86,6 +88,17 @@ export function buildRows(opts) {
       },
     },
     {
+      // The cost of jwt_authn (RS256 signature checked on every request) + rbac (a JWT claim) on the request path.
+      id: 'meshdeck-jwt-rbac', label: `${meshdeckLabel} + jwt_authn + rbac`, tools: [], fixedRate: true, engine: true,
+      async start(ctx) {
+        const { bootstrap, query } = await withJwtRbac(envoyBootstrap(ctx.upstream));
+        const file = join(ctx.dir, 'meshdeck-jwt-rbac.yaml');
+        writeFileSync(file, toYaml(bootstrap));
+        const srv = await startEngine('meshdeck-jwt-rbac', engine, file, 'http', ctx);
+        return { ...srv, url: srv.url + query };
+      },
+    },
+    {
       id: 'undici', label: 'bare node (undici)', tools: [], fixedRate: false,
       async start(ctx) {
         const file = join(ctx.dir, 'undici.yaml');
@@ -93,6 +106,8 @@ export function buildRows(opts) {
         return startEngine('undici-proxy', STAND_IN, file, 'http', ctx);
       },
     },
+    // TLS termination and HTTP/2 downstream, each against nginx doing the same (scripts/bench/protocols.mjs).
+    ...protocolRows({ startEngine, engine, label: meshdeckLabel }),
   ];
   // --config=FILE (repeatable): Meshdeck on a user's bootstrap, listeners and clusters re-pointed.
   for (const cfg of opts.configs) {

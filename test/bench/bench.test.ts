@@ -87,9 +87,12 @@ test('options: defaults, --quick, --only, repeated --config, bad input', async (
 test('rows: --only narrows, config rows follow their prefix, unknown ids are refused', async () => {
   const { buildRows, selectRows } = await load('rows.mjs');
   const rows = buildRows({ root: process.cwd(), cwd: process.cwd(), engine: null, configs: ['x/access-log.yaml'], configFixedRate: false });
-  assert.deepEqual(rows.map((r: any) => r.id), ['direct', 'nginx', 'haproxy', 'meshdeck', 'meshdeck-accesslog', 'undici', 'meshdeck:access-log']);
+  assert.deepEqual(rows.map((r: any) => r.id), [
+    'direct', 'nginx', 'haproxy', 'meshdeck', 'meshdeck-accesslog', 'meshdeck-jwt-rbac', 'undici',
+    'nginx-tls', 'meshdeck-tls', 'nginx-h2', 'meshdeck-h2', 'meshdeck:access-log',
+  ]);
   assert.deepEqual(selectRows(rows, ['meshdeck', 'nginx']).map((r: any) => r.id), ['nginx', 'meshdeck', 'meshdeck:access-log']);
-  assert.deepEqual(selectRows(rows, []).length, 7);
+  assert.deepEqual(selectRows(rows, []).length, 12);
   assert.throws(() => selectRows(rows, ['envoy']), /unknown row/);
 });
 

@@ -8,7 +8,7 @@
 // is counted and the count is sent when it catches up.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccessLogEntry, EngineEvent } from '../contract';
+import type { AccessLogEntry, EngineEvent, HostHealthEvent } from '../contract';
 import { compileLogFilter, filterFromQuery } from '../../observe/log-ring';
 import { RETENTION_SECONDS } from '../../observe/timeseries';
 import type { Engine } from '../../server';
@@ -77,8 +77,11 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
   });
   const onConfig = (version: number) => send({ type: 'config', version }, 0);
   const onHealth = (cluster: string, host: string, healthy: boolean) => send({ type: 'health', cluster, host, healthy }, 0);
+  // The details (why, for how long) the dashboard's health timeline draws.
+  const onHostHealth = (event: HostHealthEvent) => send({ type: 'hostHealth', event }, 0);
   engine.events.on('config', onConfig);
   engine.events.on('health', onHealth);
+  engine.events.on('hostHealth', onHostHealth);
   // Comments keep intermediaries and idle timers from closing a quiet stream.
   const keepAlive = setInterval(() => {
     if (!backedUp()) res.write(': keep-alive\n\n');
@@ -92,6 +95,7 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
     offTick();
     engine.events.off('config', onConfig);
     engine.events.off('health', onHealth);
+    engine.events.off('hostHealth', onHostHealth);
   };
   req.on('close', close);
   res.on('close', close);

@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { loadConfig } from '../../config/load';
 import { editWeights, EditError } from '../../config/edit';
+import { envoyJsonSchemaETag, envoyJsonSchemaText } from '../../config/json-schema';
 import { compileLogFilter, filterFromQuery } from '../../observe/log-ring';
 import type { AdminRoute } from '../routes';
 import type {
@@ -23,7 +24,9 @@ import { API_PREFIX } from '../contract';
 import { RETENTION_SECONDS } from '../../observe/timeseries';
 import type { Engine } from '../../server';
 import { streamEvents } from './events';
+import { securityRoutes } from './security';
 import { HttpError, readJson, sendJson } from './http';
+import { hostHealth } from './health';
 
 function requireString(v: unknown, name: string): string {
   if (typeof v !== 'string') throw new HttpError(400, `'${name}' must be a string`);
@@ -106,6 +109,25 @@ export function apiRoutes(): Map<string, AdminRoute> {
       },
     ],
     [
+      `${p}/config/schema`,
+      {
+        method: 'GET',
+        // The editor's JSON Schema (config/json-schema.ts): built once per process, revalidated by ETag.
+        handle: guarded(({ req, res }) => {
+          const etag = envoyJsonSchemaETag();
+          const headers = { etag, 'cache-control': 'private, no-cache', 'x-content-type-options': 'nosniff' };
+          if (req.headers['if-none-match'] === etag) {
+            res.writeHead(304, headers);
+            res.end();
+            return;
+          }
+          const body = envoyJsonSchemaText();
+          res.writeHead(200, { ...headers, 'content-type': 'application/schema+json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        }),
+      },
+    ],
+    [
       `${p}/config/validate`,
       {
         method: 'POST',
@@ -162,6 +184,11 @@ export function apiRoutes(): Map<string, AdminRoute> {
       },
     ],
     [
+      `${p}/health`,
+      // Host health and its recent history (engine/admin/api/health.ts).
+      { method: 'GET', handle: guarded(({ engine, res }) => sendJson(res, hostHealth(engine))) },
+    ],
+    [
       `${p}/logs`,
       {
         method: 'GET',
@@ -178,5 +205,6 @@ export function apiRoutes(): Map<string, AdminRoute> {
       },
     ],
     [`${p}/events`, { method: 'GET', handle: ({ engine, req, res, url }) => streamEvents(engine, req, res, url) }],
+    ...securityRoutes(),
   ]);
 }

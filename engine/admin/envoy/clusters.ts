@@ -23,9 +23,9 @@ function hostname(h: UpstreamHost): string {
   return h.hostname === h.address ? '' : h.hostname;
 }
 
-/** HostUtility::healthFlagsToString. Meshdeck's only source of ill health yet is the endpoint's health_status (EDS health). */
+/** HostUtility::healthFlagsToString: `healthy`, or `/failed_active_hc/failed_outlier_check/…`. */
 function healthFlags(h: UpstreamHost): string {
-  return h.healthy ? 'healthy' : '/failed_eds_health';
+  return h.healthFlags;
 }
 
 function hostAddress(h: UpstreamHost): string {
@@ -63,7 +63,8 @@ export function renderClustersText(clusters: Iterable<ClusterRuntime>): string {
       line(n, a, 'sub_zone', loc.subZone);
       line(n, a, 'canary', false);
       line(n, a, 'priority', h.priority);
-      line(n, a, 'success_rate', -1);
+      // The outlier detector's success rate of the last interval (-1 when not judged).
+      line(n, a, 'success_rate', c.outlier?.successRate(h) ?? -1);
       line(n, a, 'local_origin_success_rate', -1);
     }
   }
@@ -82,6 +83,16 @@ function thresholds(t: { maxConnections: number; maxPendingRequests: number; max
   return o;
 }
 
+/** envoy.admin.v3.HostHealthStatus in proto3 JSON (false flags left out). */
+function healthStatusJson(h: UpstreamHost): Json {
+  const o: Json = {};
+  if (h.failedActiveHc) o.failed_active_health_check = true;
+  if (h.failedOutlierCheck) o.failed_outlier_check = true;
+  if (h.pendingActiveHc) o.pending_active_hc = true;
+  o.eds_health_status = h.edsHealthy ? 'HEALTHY' : 'UNHEALTHY';
+  return o;
+}
+
 /** envoy.admin.v3.HostStatus in proto3 JSON. */
 export function hostStatusJson(h: UpstreamHost): Json {
   const s = readHostStats(h);
@@ -95,7 +106,7 @@ export function hostStatusJson(h: UpstreamHost): Json {
   const o: Json = {
     address: { socket_address: { address: h.address, port_value: h.port } },
     stats: [...hostCounters(s).map((c) => metric('COUNTER', c.name, c.value)), ...hostGauges(s).map((g) => metric('GAUGE', g.name, g.value))],
-    health_status: { eds_health_status: h.healthy ? 'HEALTHY' : 'UNHEALTHY' },
+    health_status: healthStatusJson(h),
     weight: h.weight,
   };
   const hn = hostname(h);

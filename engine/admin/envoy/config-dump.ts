@@ -20,6 +20,11 @@ import { json, text } from './reply';
 export const REDACTED = '[redacted]';
 const REDACTED_BYTES = Buffer.from(REDACTED).toString('base64');
 const SENSITIVE_OPTION = '(udpa.annotations.sensitive)';
+/**
+ * Fields Envoy does not mark sensitive that can hold secrets: an inline local_jwks may carry HS256
+ * keys (kty "oct"), so the whole key set is redacted (public keys with it).
+ */
+const ALSO_SENSITIVE = new Set(['envoy.extensions.filters.http.jwt_authn.v3.JwtProvider.local_jwks']);
 /** Keys redacted wherever the protos cannot say (untyped subtrees). */
 const SENSITIVE_KEYS = new Set(['private_key', 'password', 'pkcs12', 'secret', 'keys', 'client_secret', 'token', 'hmac_secret', 'api_key']);
 
@@ -106,7 +111,9 @@ function message(type: Type, v: unknown, sensitive: boolean): unknown {
     }
     const field = fieldFor(type, k);
     if (field && isProto3Default(field, x)) continue;
-    const r = field ? fieldValue(field, x, sensitive || field.options?.[SENSITIVE_OPTION] === true) : untyped(SENSITIVE_KEYS.has(k) ? redactAll(x) : x, sensitive);
+    const r = field
+      ? fieldValue(field, x, sensitive || field.options?.[SENSITIVE_OPTION] === true || ALSO_SENSITIVE.has(`${typeName(type)}.${field.name}`))
+      : untyped(SENSITIVE_KEYS.has(k) ? redactAll(x) : x, sensitive);
     if (r !== DROP) out[k] = r;
   }
   return out;

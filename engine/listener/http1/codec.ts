@@ -61,6 +61,8 @@ export type RequestHandler = (req: Http1Request, res: Http1Response) => void;
 /** A request that cannot be parsed: the connection is answered by the caller and closed. */
 export type ProtocolErrorHandler = (err: NodeJS.ErrnoException, socket: Socket) => void;
 
+/** Bodies up to this size go out in one latin1 string write with the head. */
+const SMALL_BODY = 16 * 1024;
 /** The request-body high-water mark: beyond it, reading from the socket pauses. */
 const BODY_HWM = 64 * 1024;
 
@@ -69,6 +71,8 @@ export class Http1Request extends EventEmitter {
   method = 'GET';
   url = '/';
   headers: Http1Headers = {};
+  /** As received: [name, value, …] with the client's spelling. */
+  rawHeaders: string[] = [];
   httpVersionMajor = 1;
   httpVersionMinor = 1;
   /** True once the whole body has arrived. */
@@ -106,16 +110,20 @@ export class Http1Request extends EventEmitter {
     return this;
   }
 
-  /** @internal the parser delivers body bytes. */
-  _push(chunk: Buffer): void {
+  /** The parser delivers body bytes here (a capture tap may wrap it); false = reading paused. */
+  push(chunk: Buffer): boolean {
     if (this.flowing && !this.pending) {
       this.emit('data', chunk);
-      return;
+      return true;
     }
     (this.pending ??= []).push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes > BODY_HWM) this.conn.pauseReading();
     this.waiter?.();
+    if (this.pendingBytes > BODY_HWM) {
+      this.conn.pauseReading();
+      return false;
+    }
+    return true;
   }
 
   /** @internal the parser saw the end of the body. */
@@ -205,6 +213,7 @@ export class Http1Response extends EventEmitter {
   /** Set to false to close the connection after this response (draining, HTTP/1.0…). */
   shouldKeepAlive: boolean;
   private head = '';
+  private trailers = '';
   private framing = Framing.None;
   private noBody = false;
   private closed = false;
@@ -282,6 +291,10 @@ export class Http1Response extends EventEmitter {
     const sock = this.conn.socket;
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (this.head) {
+      if (this.framing === Framing.Length && data.length <= SMALL_BODY) {
+        // Head and a small first chunk in one write: one syscall, no writev (the usual proxied response).
+        return sock.write(this.finishHead() + data.toString('latin1'), 'latin1');
+      }
       this.conn.cork();
       sock.write(this.finishHead(), 'latin1');
     }
@@ -308,6 +321,18 @@ export class Http1Response extends EventEmitter {
     const sock = this.conn.socket;
     const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const done = () => this.conn.responseFinished(this);
+    if (this.head && this.framing === Framing.Chunked && this.trailers) {
+      // Trailers need the chunked framing even for a body known in full.
+      this.conn.cork();
+      sock.write(this.finishHead(), 'latin1');
+      if (data && data.length) {
+        sock.write(`${data.length.toString(16)}\r\n`, 'latin1');
+        sock.write(data);
+        sock.write('\r\n', 'latin1');
+      }
+      sock.write(`0\r\n${this.trailers}\r\n`, 'latin1', done);
+      return this;
+    }
     if (this.head) {
       if (this.framing === Framing.Chunked) {
         // The whole body is here before the head went out: Content-Length instead of chunks.
@@ -317,7 +342,7 @@ export class Http1Response extends EventEmitter {
       const head = this.finishHead();
       if (this.noBody || !data || data.length === 0) {
         sock.write(head, 'latin1', done);
-      } else if (data.length <= 16 * 1024) {
+      } else if (data.length <= SMALL_BODY) {
         // One write for the common small response; latin1 maps bytes one to one.
         sock.write(head + data.toString('latin1'), 'latin1', done);
       } else {
@@ -332,12 +357,20 @@ export class Http1Response extends EventEmitter {
         this.conn.cork();
         sock.write(`${data.length.toString(16)}\r\n`, 'latin1');
         sock.write(data);
-        sock.write('\r\n0\r\n\r\n', 'latin1', done);
-      } else sock.write('0\r\n\r\n', 'latin1', done);
-    } else if (data && data.length && !this.noBody) sock.write(data, done);
-    else if (sock.writableLength === 0) process.nextTick(done);
-    else sock.write(Buffer.alloc(0), done);
+        sock.write(`\r\n0\r\n${this.trailers}\r\n`, 'latin1', done);
+      } else sock.write(`0\r\n${this.trailers}\r\n`, 'latin1', done);
+    } else {
+      if (data && data.length && !this.noBody) sock.write(data);
+      // 'finish' once the last bytes are queued on the socket: a callback per write would cost an
+      // extra (empty) write whenever the body went out before end().
+      process.nextTick(done);
+    }
     return this;
+  }
+
+  /** Trailers go in the last chunk of a chunked body; a Content-Length body cannot carry them. */
+  addTrailers(trailers: Record<string, string>): void {
+    for (const k of Object.keys(trailers)) this.trailers += `${k}: ${trailers[k]}\r\n`;
   }
 
   /** Abort the exchange: the connection is reset (Envoy resets a stream it cannot finish). */
@@ -407,7 +440,7 @@ export class Http1Connection {
       upgrade: boolean,
       keepAlive: boolean,
     ) => this.onHead(major, minor, headers, method, url, upgrade, keepAlive);
-    p[kOnBody] = (b: Buffer) => this.parsing?.req._push(b);
+    p[kOnBody] = (b: Buffer) => this.parsing?.req.push(b);
     p[kOnMessageComplete] = () => this.onMessageComplete();
     p[kOnExecute] = () => {};
     this.parser = p;
@@ -488,6 +521,7 @@ export class Http1Connection {
     req.url = url;
     req.httpVersionMajor = major;
     req.httpVersionMinor = minor;
+    req.rawHeaders = headers;
     req.headers = joinHeaders(headers);
     // An upgrade (WebSocket…) is not proxied: answer it as a plain request, then close.
     if (upgrade || !keepAlive) this.keepAlive = false;
@@ -575,6 +609,17 @@ export class Http1Connection {
 
   private protocolError(err: NodeJS.ErrnoException): void {
     this.keepAlive = false;
+    const only = this.queue.length === 1 ? this.queue[0] : undefined;
+    if (only && only === this.parsing && !only.res.headersSent) {
+      // A broken body (bad chunk size…) before any response: the request is aborted (the router
+      // stops sending it upstream) and the client gets Envoy's 400, as for a broken head.
+      this.parsing = null;
+      this.queue.length = 0;
+      only.req._abort();
+      only.res._close();
+      this.onProtocolError(err, this.socket);
+      return;
+    }
     if (this.queue.length > 0) {
       // The bad bytes came after a request the handler already has (a broken body, a bad
       // request pipelined behind it): reset the connection, as Envoy resets the stream.

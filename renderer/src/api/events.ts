@@ -4,6 +4,7 @@
 //   log     → appended to the log tail of the current filter (a bounded ring)
 //   dropped → counted on that tail ("the console fell behind")
 //   config / health → the config and clusters queries are invalidated
+//   hostHealth → merged into the /health query (the dashboard's health timeline)
 // Losing the stream marks the engine unreachable (queries pause, a banner shows); EventSource
 // retries by itself, and we retry ourselves when it gives up; on recovery everything refetches.
 
@@ -16,6 +17,7 @@ import { getLogFilter, subscribeLogFilter } from './log-filter';
 import { appendToTail, type LogTail } from './log-ring';
 import { bufferLogs, bufferTick, filterKeyOf, rememberTick, type LiveTick } from './queries';
 import { fromResponse, mergeSeries, applyTick, type SeriesData } from './series';
+import { applyHostHealth } from './health';
 
 type Of<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 
@@ -95,6 +97,7 @@ export function startEventStream(qc: QueryClient): () => void {
     health: () => {
       void qc.invalidateQueries({ queryKey: clusterKeys.all });
     },
+    hostHealth: (e) => applyHostHealth(qc, e.event),
   };
 
   const connect = () => {

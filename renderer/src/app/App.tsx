@@ -3,6 +3,8 @@ import { useConnection, type ConnectionState } from '../api/connection';
 import { ConfigScreen } from '../features/config/ConfigScreen';
 import { Dashboard } from '../features/dashboard/Dashboard';
 import { AccessLog } from '../features/access-log/AccessLog';
+import { FilterChains } from '../features/filters/FilterChains';
+import { Traffic } from '../features/traffic/Traffic';
 import { Weights } from '../features/weights/Weights';
 import { go, SCREENS, useScreen } from './route';
 
@@ -94,6 +96,8 @@ export function App() {
         {screen === 'dashboard' && <Dashboard />}
         {screen === 'weights' && <Weights />}
         {screen === 'logs' && <AccessLog />}
+        {screen === 'traffic' && <Traffic />}
+        {screen === 'filters' && <FilterChains />}
         {screen === 'config' && <ConfigScreen />}
       </main>
     </div>

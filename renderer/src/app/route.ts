@@ -7,7 +7,9 @@ export const SCREENS = [
   { id: 'dashboard', label: 'Dashboard', hint: 'How each upstream is doing right now' },
   { id: 'weights', label: 'Weights', hint: 'How traffic is split, and changing it' },
   { id: 'logs', label: 'Access log', hint: 'Every request, live' },
-  { id: 'config', label: 'Config', hint: 'The running Envoy YAML' },
+  { id: 'traffic', label: 'Traffic', hint: 'Capture, replay and compare recorded traffic' },
+  { id: 'filters', label: 'Filters', hint: 'Each listener’s HTTP filters in order, with their counters' },
+  { id: 'config', label: 'Config', hint: 'Edit, check and apply the Envoy YAML' },
 ] as const;
 
 export type ScreenId = (typeof SCREENS)[number]['id'];

@@ -34,7 +34,7 @@ const short = (p: string): string =>
 // Common warnings, for reading the table:
 //   unsupported_extension  a filter / transport socket / per-route config Meshdeck does not run (yet)
 //   not_supported          a field Meshdeck does not run (tracing, node, layered_runtime, decorator, …)
-//   listener_not_run       a listener whose only filter chains are tcp_proxy (comes with a later issue)
+//   listener_not_run       a listener none of whose filter chains ends in the HCM or tcp_proxy
 //   no_router_filter       an HCM with no http_filters: Envoy accepts it, nothing can be routed
 //   field_not_shipped / type_not_shipped  newer than the Envoy protos shipped with Meshdeck
 //   single_value_for_repeated  a list field given one value (Envoy accepts it)
@@ -55,18 +55,13 @@ const EXPECTED: Record<string, Expectation> = {
       'invalid_type L0.fc0.f0.scheme_header_transformation',
       'unknown_field L0.fc0.f0.scheme',
     ],
-    warnings: [
-      'unsupported_extension C0.transport_socket',
-    ],
+    warnings: [],
   },
   'envoy/configs__jwt_authn.yaml': {
     ok: true,
     warnings: [
-      'unsupported_extension L0.fc0.f0.http_filters[0]',
       'field_not_shipped L0.fc0.f0.http_filters[0].typed_config.providers["firebase"].claim_to_headers[2].claim_path',
       'not_supported C0.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].upstream_http_protocol_options',
-      'not_supported C0.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].auto_config',
-      'unsupported_extension C0.transport_socket',
     ],
   },
   'envoy/configs__proxy_protocol.yaml': {
@@ -92,14 +87,11 @@ const EXPECTED: Record<string, Expectation> = {
     ok: true,
     warnings: [
       'unsupported_extension L0.fc0.f0.http_filters[0]',
-      'unsupported_extension C1.transport_socket',
     ],
   },
   'envoy/docs__root__configuration__http__http_filters___include__local-rate-limit-global-configuration.yaml': {
     ok: true,
-    warnings: [
-      'unsupported_extension L0.fc0.f0.http_filters[0]',
-    ],
+    warnings: [],
   },
   'envoy/docs__root__configuration__http__http_filters___include__rate-limit-routes.yaml': {
     ok: true,
@@ -110,7 +102,6 @@ const EXPECTED: Record<string, Expectation> = {
       'not_supported L0.fc0.f0.route_config.virtual_hosts[0].routes[3].route.rate_limits',
       'not_supported L0.fc0.f0.route_config.virtual_hosts[0].routes[4].route.rate_limits',
       'type_not_shipped L0.fc0.f0.route_config.virtual_hosts[0].routes[4].route.rate_limits[0].actions[0].extension.typed_config.@type',
-      'unsupported_extension C0.transport_socket',
     ],
   },
   'envoy/docs__root__configuration__http__http_filters___include__stateful-cookie-session.yaml': {
@@ -122,30 +113,19 @@ const EXPECTED: Record<string, Expectation> = {
   'envoy/docs__root__intro___include__life-of-a-request.yaml': {
     ok: true,
     warnings: [
-      'not_supported L0.listener_filters',
-      'not_supported L0.filter_chains[0].filter_chain_match',
-      'unsupported_extension L0.filter_chains[0].transport_socket',
-      'not_supported L0.fc0.f0.http2_protocol_options',
-      'unsupported_extension C0.transport_socket',
       'deprecated_field C0.http2_protocol_options',
-      'not_supported C0.http2_protocol_options',
-      'not_supported C0.http2_protocol_options.max_concurrent_streams',
       'not_supported stats_sinks',
     ],
   },
   'envoy/docs__root__intro__arch_overview__upstream___include__load-balancing-policy.yaml': {
     ok: true,
-    warnings: [
-
-    ],
+    warnings: [],
   },
   'examples/brotli__envoy.yaml': {
     ok: true,
     warnings: [
       'unsupported_extension L0.fc0.f0.http_filters[0]',
-      'unsupported_extension L0.filter_chains[0].transport_socket',
       'unsupported_extension L1.fc0.f0.http_filters[0]',
-      'unsupported_extension L1.filter_chains[0].transport_socket',
     ],
   },
   'examples/cache__envoy.yaml': {
@@ -182,58 +162,44 @@ const EXPECTED: Record<string, Expectation> = {
   },
   'examples/double-proxy__envoy-backend.yaml': {
     ok: true,
-    warnings: [
-      'listener_not_run L0',
-      'not_supported L0.listener_filters',
-      'unsupported_extension L0.filter_chains[0].filters[0]',
-      'unsupported_extension L0.filter_chains[0].transport_socket',
-    ],
+    warnings: [],
   },
   'examples/double-proxy__envoy.yaml': {
     ok: true,
-    warnings: [
-
-    ],
+    warnings: [],
   },
   'examples/ext_authz__config__grpc-service__v3.yaml': {
     ok: true,
     warnings: [
       'unsupported_extension L0.fc0.f0.http_filters[0]',
-      'not_supported C1.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options',
     ],
   },
   'examples/ext_authz__config__opa-service__v3.yaml': {
     ok: true,
     warnings: [
       'unsupported_extension L0.fc0.f0.http_filters[0]',
-      'not_supported C1.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options',
     ],
   },
   'examples/fault-injection__envoy.yaml': {
     ok: true,
     warnings: [
-      'unsupported_extension L0.fc0.f0.http_filters[0]',
       'not_supported layered_runtime',
     ],
   },
   'examples/front-proxy__envoy.yaml': {
     ok: true,
     warnings: [
-      'unsupported_extension L1.filter_chains[0].transport_socket',
       'not_supported layered_runtime',
     ],
   },
   'examples/front-proxy__service-envoy.yaml': {
     ok: true,
-    warnings: [
-
-    ],
+    warnings: [],
   },
   'examples/grpc-bridge__server__envoy-proxy.yaml': {
     ok: true,
     warnings: [
       'not_supported L0.fc0.f0.route_config.virtual_hosts[0].routes[0].match.grpc',
-      'not_supported C0.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options',
     ],
   },
   'examples/gzip__envoy.yaml': {
@@ -261,10 +227,7 @@ const EXPECTED: Record<string, Expectation> = {
   },
   'examples/local_ratelimit__envoy.yaml': {
     ok: true,
-    warnings: [
-      'unsupported_extension L0.fc0.f0.http_filters[0]',
-      'unsupported_extension L1.fc0.f0.http_filters[0]',
-    ],
+    warnings: [],
   },
   'examples/lua__envoy.yaml': {
     ok: true,
@@ -281,7 +244,6 @@ const EXPECTED: Record<string, Expectation> = {
       'not_supported L0.fc0.f0.route_config.virtual_hosts[0].routes[0].decorator',
       'not_supported L1.fc0.f0.tracing',
       'not_supported L1.fc0.f0.route_config.virtual_hosts[0].routes[0].decorator',
-      'not_supported C2.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options',
     ],
   },
   'examples/route-mirror__envoy.yaml': {
@@ -303,35 +265,19 @@ const EXPECTED: Record<string, Expectation> = {
       'unsupported_extension L1.fc0.f0.http_filters[0]',
       'single_value_for_repeated L1.fc0.f0.http_filters[0].typed_config.config.pass_through_matcher',
       'unsupported_extension L1.fc0.f0.http_filters[1]',
-      'unsupported_extension L1.filter_chains[0].transport_socket',
     ],
   },
   'examples/tls-sni__envoy-client.yaml': {
     ok: true,
-    warnings: [
-      'unsupported_extension C0.transport_socket',
-      'unsupported_extension C1.transport_socket',
-      'unsupported_extension C2.transport_socket',
-    ],
+    warnings: [],
   },
   'examples/tls-sni__envoy.yaml': {
     ok: true,
-    warnings: [
-      'not_supported L0.listener_filters',
-      'not_supported L0.filter_chains[0].filter_chain_match',
-      'unsupported_extension L0.filter_chains[0].transport_socket',
-      'not_supported L0.filter_chains[1].filter_chain_match',
-      'unsupported_extension L0.filter_chains[1].transport_socket',
-      'not_supported L0.filter_chains[2].filter_chain_match',
-      'unsupported_extension L0.filter_chains[2].filters[0]',
-    ],
+    warnings: [],
   },
   'examples/tls__envoy-https-https.yaml': {
     ok: true,
-    warnings: [
-      'unsupported_extension L0.filter_chains[0].transport_socket',
-      'unsupported_extension C0.transport_socket',
-    ],
+    warnings: [],
   },
   'examples/zipkin__envoy-1.yaml': {
     ok: true,
@@ -355,19 +301,13 @@ const EXPECTED: Record<string, Expectation> = {
     ok: true,
     warnings: [
       'unsupported_extension L0.fc0.f0.http_filters[0]',
-      'unsupported_extension L0.filter_chains[0].transport_socket',
       'unsupported_extension L1.fc0.f0.http_filters[0]',
-      'unsupported_extension L1.filter_chains[0].transport_socket',
     ],
   },
   'playground/services__http-echo__envoy-echo.yaml': {
     ok: true,
     warnings: [
-      'unsupported_extension L1.filter_chains[0].transport_socket',
       'single_value_for_repeated L1.filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificates',
-      'listener_not_run L2',
-      'unsupported_extension L2.filter_chains[0].filters[0]',
-      'unsupported_extension C1.transport_socket',
     ],
   },
   'playground/services__zipkin__envoy-zipkin.yaml': {
@@ -397,7 +337,6 @@ const EXPECTED: Record<string, Expectation> = {
     warnings: [
       'deprecated_field admin.access_log_path',
       'not_supported admin.access_log_path',
-      'unsupported_extension L0.fc0.f0.http_filters[0]',
     ],
   },
   'solo-io__hoot/02-observe__accesslogs.yaml': {
@@ -420,11 +359,8 @@ const EXPECTED: Record<string, Expectation> = {
       'not_supported node',
       'unsupported_extension L0.fc0.f0.http_filters[0]',
       'deprecated_field L0.fc0.f0.http_filters[0].typed_config.headers[0].exact_match',
-      'not_supported C0.outlier_detection',
-      'not_supported C0.health_checks',
       'not_supported C0.eds_cluster_config',
       'deprecated_field C1.http2_protocol_options',
-      'not_supported C1.http2_protocol_options',
       'not_supported C1.upstream_connection_options',
       'deprecated_field admin.access_log_path',
       'not_supported admin.access_log_path',
@@ -433,12 +369,9 @@ const EXPECTED: Record<string, Expectation> = {
   'takesection-sandbox__envoyproxy-examples/front-proxy-jwt__front-envoy.yaml': {
     ok: true,
     warnings: [
-      'unsupported_extension L0.fc0.f0.http_filters[0]',
       'unsupported_extension L0.fc0.f0.http_filters[1]',
       'deprecated_field L0.fc0.f0.http_filters[1].typed_config.inline_code',
       'unsupported_extension L0.fc0.f0.http_filters[2]',
-      'unsupported_extension C0.transport_socket',
-      'unsupported_extension C1.transport_socket',
     ],
   },
   'takesection-sandbox__envoyproxy-examples/front-proxy-login__front-envoy.yaml': {
@@ -448,21 +381,15 @@ const EXPECTED: Record<string, Expectation> = {
       'unsupported_extension L0.fc0.f0.http_filters[0]',
       'unsupported_extension L0.fc0.f0.http_filters[1]',
       'unsupported_extension L0.fc0.f0.http_filters[2]',
-      'unsupported_extension C0.transport_socket',
-      'unsupported_extension C1.transport_socket',
     ],
   },
   'takesection-sandbox__envoyproxy-examples/front-proxy-opa__front-envoy.yaml': {
     ok: true,
     warnings: [
-      'unsupported_extension L0.fc0.f0.http_filters[0]',
       'unsupported_extension L0.fc0.f0.http_filters[1]',
       'unsupported_extension L0.fc0.f0.http_filters[2]',
       'deprecated_field L0.fc0.f0.http_filters[2].typed_config.inline_code',
       'unsupported_extension L0.fc0.f0.http_filters[3]',
-      'unsupported_extension C0.transport_socket',
-      'unsupported_extension C1.transport_socket',
-      'not_supported C2.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options',
     ],
   },
   'takesection-sandbox__envoyproxy-examples/front-proxy-s3__front-envoy.yaml': {
@@ -471,7 +398,6 @@ const EXPECTED: Record<string, Expectation> = {
       'unsupported_extension L0.fc0.f0.http_filters[0]',
       'deprecated_field L0.fc0.f0.http_filters[0].typed_config.inline_code',
       'unsupported_extension L0.fc0.f0.http_filters[1]',
-      'unsupported_extension C0.transport_socket',
     ],
   },
 };

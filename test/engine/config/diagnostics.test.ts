@@ -548,12 +548,10 @@ describe('what Meshdeck cannot run', () => {
     assert.equal(only(r.diagnostics, 'unsupported_lb_policy').line, 26);
   });
 
-  it('codec_type HTTP2 is a warning: listeners speak HTTP/1.1 for now', async () => {
+  it('codec_type HTTP2 runs: no warning, HTTP2 in the model', async () => {
     const r = await load(variant(['          stat_prefix: ingress_http\n', '          stat_prefix: ingress_http\n          codec_type: HTTP2\n']));
     assert.equal(r.ok, true);
-    const d = only(r.diagnostics, 'not_supported');
-    assert.deepEqual([d.path, d.line, d.column], [`${HCM}.codec_type`, 12, 23]);
-    assert.match(d.message, /downstream HTTP\/2/);
+    assert.deepEqual(r.diagnostics, []);
     assert.equal(r.bootstrap!.listeners[0].filterChains[0].hcm.codecType, 'HTTP2');
   });
 

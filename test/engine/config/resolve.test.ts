@@ -116,12 +116,12 @@ describe('load-balancing policy', () => {
     assert.deepEqual(b.clusters[0].lbConfig, { tableSize: 5003 });
   });
 
-  it('slow start is handed to the runtime (which accepts it) but warned about: it is not applied yet', async () => {
+  it('slow start is handed to the runtime and runs: no warning', async () => {
     const r = await loadConfig(withPolicy('    lb_policy: ROUND_ROBIN\n    round_robin_lb_config: { slow_start_config: { slow_start_window: 30s, aggression: { default_value: 2, runtime_key: rr.a }, min_weight_percent: { value: 20 } } }\n'), {
       sourceName: 'envoy.yaml',
     });
     assert.equal(r.ok, true);
-    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.message]), [['not_supported', 'not run by Meshdeck: slow start: new hosts get their full weight at once']]);
+    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.message]), []);
     assert.deepEqual(r.bootstrap!.clusters[0].lbConfig, { slowStart: { slowStartWindowMs: 30000, aggression: 2, minWeightPercent: 20 } });
   });
 
@@ -294,7 +294,7 @@ describe('what is carried over', () => {
     assert.deepEqual(hcm.httpFilters, [{ name: 'envoy.filters.http.router', typeUrl: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router', config: {}, disabled: false }]);
   });
 
-  it('a listener whose only filter chain is tcp_proxy is left out, with a warning', async () => {
+  it('a listener whose only filter chain is tcp_proxy is run: its chain is in the model, no warning', async () => {
     const r = await loadConfig(
       BASE.replace(
         '  clusters:\n',
@@ -310,11 +310,12 @@ describe('what is carried over', () => {
       { sourceName: 'envoy.yaml' },
     );
     assert.equal(r.ok, true);
-    assert.deepEqual(r.diagnostics.map((d) => d.code).sort(), ['listener_not_run', 'unsupported_extension']);
-    assert.deepEqual(r.bootstrap!.listeners.map((l) => l.name), ['ingress']);
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(r.bootstrap!.listeners.map((l) => l.name), ['ingress', 'tcp']);
+    assert.deepEqual(r.bootstrap!.listeners[1].tcpFilterChains[0].tcpProxy, { statPrefix: 'tcp', cluster: 'backend', idleTimeoutMs: 3_600_000, accessLog: [] });
   });
 
-  it('upstream HTTP/2 is configured but not run yet: HTTP1 in the model, with a warning', async () => {
+  it('upstream HTTP/2 (explicit_http_config) runs: HTTP2 in the model, no warning', async () => {
     const r = await loadConfig(
       variant([
         '    lb_policy: ROUND_ROBIN\n',
@@ -328,8 +329,7 @@ describe('what is carried over', () => {
       { sourceName: 'envoy.yaml' },
     );
     assert.equal(r.ok, true);
-    assert.equal(r.diagnostics.length, 1);
-    assert.match(r.diagnostics[0].message, /upstream HTTP\/2/);
-    assert.equal(r.bootstrap!.clusters[0].upstreamProtocol, 'HTTP1');
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.bootstrap!.clusters[0].upstreamProtocol, 'HTTP2');
   });
 });

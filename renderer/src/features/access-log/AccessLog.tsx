@@ -15,6 +15,14 @@ import { toCurl } from './curl';
 
 const ROW = 28;
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+/** HTTP filters that answer requests themselves (AccessLogEntry.refusedBy), for the "Refused by" filter. */
+const REFUSING_FILTERS: Array<[string, string]> = [
+  ['envoy.filters.http.jwt_authn', 'jwt_authn (JWT missing or invalid)'],
+  ['envoy.filters.http.rbac', 'rbac (access denied)'],
+  ['envoy.filters.http.local_ratelimit', 'local_ratelimit (rate limited)'],
+  ['envoy.filters.http.fault', 'fault (injected abort)'],
+];
+
 const FLAGS: Array<[string, string]> = [
   ['UF', 'upstream connection failure'],
   ['UO', 'upstream overflow (circuit breaker)'],
@@ -109,6 +117,17 @@ function Filters({ filter, onChange }: { filter: AccessLogFilter; onChange: (f: 
         </select>
       </label>
       <label>
+        Refused by
+        <select value={filter.filter ?? ''} onChange={(e) => onChange({ ...filter, filter: e.target.value || undefined })} data-testid="filter-refused-by">
+          <option value="">any</option>
+          {REFUSING_FILTERS.map(([f, text]) => (
+            <option key={f} value={f}>
+              {text}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
         Slower than (ms)
         <input type="number" min={0} className="narrow" value={minD} onChange={(e) => setMinD(e.target.value)} data-testid="filter-min-duration" />
       </label>
@@ -146,6 +165,7 @@ function Details({ e, onClose }: { e: AccessLogEntry; onClose: () => void }) {
     ['Authority (Host)', e.authority],
     ['Status', `${e.status}${e.responseCodeDetails ? ` — ${e.responseCodeDetails}` : ''}`],
     ['Response flags', e.flags === '-' ? 'none' : e.flags],
+    ['Refused by', e.refusedBy ?? '–'],
     ['Total time', ms(e.durationMs)],
     ['Upstream time', e.upstreamMs === null ? 'no upstream answer' : ms(e.upstreamMs)],
     ['Listener', e.listener],
@@ -316,6 +336,7 @@ export function AccessLog() {
                       data-testid="log-row"
                       data-status={e.status}
                       data-path={e.path}
+                      data-refused-by={e.refusedBy}
                     >
                       <span className="mono">{clock(e.startTime)}</span>
                       <span>
@@ -328,7 +349,10 @@ export function AccessLog() {
                       <span className="ellipsis">{e.cluster || '–'}</span>
                       <span className="mono ellipsis">{e.upstreamHost || '–'}</span>
                       <span className="num mono">{ms(e.durationMs)}</span>
-                      <span className="mono">{e.flags === '-' ? '' : e.flags}</span>
+                      <span className="mono" title={e.refusedBy ? `refused by ${e.refusedBy}: ${e.responseCodeDetails}` : undefined}>
+                        {e.flags === '-' ? '' : e.flags}
+                        {e.refusedBy ? ` ${e.refusedBy.slice(e.refusedBy.lastIndexOf('.') + 1)}` : ''}
+                      </span>
                     </div>
                   );
                 })}

@@ -1,75 +1,67 @@
-// The running config, read-only: the YAML exactly as applied, its version, and the engine's
-// warnings (Envoy features Meshdeck accepts but does not run), each pointing at its line.
+// The Config screen. Monaco (and monaco-yaml) are most of the console's bytes, so the editor is a
+// separate chunk loaded when this screen first opens; the Envoy schema is fetched alongside it.
+// The other screens never load either.
 
 import { useQuery } from '@tanstack/react-query';
-import { useMemo } from 'react';
+import { Component, lazy, Suspense, useState, type ReactNode } from 'react';
+import type { ConfigSchemaResponse } from '../../../../engine/admin/contract';
+import { api } from '../../api/client';
 import { configQuery } from '../../api/queries';
 import { ErrorState, Loading } from '../../components/states';
+import './editor.css';
+
+const loadEditor = () => import('./ConfigEditor');
+// Opened straight on this screen (a reload, a bookmark): fetch the editor while the app starts.
+if (typeof window !== 'undefined' && /^#\/?config\b/.test(window.location.hash)) void loadEditor().catch(() => {});
+const ConfigEditor = lazy(loadEditor);
+
+const SCHEMA_PATH = '/config/schema';
+/**
+ * The schema's identity for monaco-yaml (it is passed inline, never fetched by that name). Hovers
+ * end with "Source: bootstrap.proto" linking here: Envoy's reference for the same protos.
+ */
+const SCHEMA_ID = 'https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/bootstrap/v3/bootstrap.proto';
+
+/** The editor's JSON Schema: it only changes when the engine is upgraded, so it is fetched once. */
+const schemaQuery = () => ({
+  // Not under configKeys: config events invalidate those, and this does not change with the config.
+  queryKey: ['editor-schema'] as const,
+  queryFn: ({ signal }: { signal: AbortSignal }) => api.get<ConfigSchemaResponse>(SCHEMA_PATH, undefined, signal),
+  staleTime: Infinity,
+  gcTime: Infinity,
+});
+
+/** A failed chunk load (the engine went away mid-load) must not take the whole console down. */
+class EditorBoundary extends Component<{ children: ReactNode }, { error: unknown }> {
+  override state: { error: unknown } = { error: null };
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+  override render() {
+    if (this.state.error) {
+      return <ErrorState error={this.state.error} what="the editor" onRetry={() => window.location.reload()} />;
+    }
+    return this.props.children;
+  }
+}
 
 export function ConfigScreen() {
+  // Start loading the editor's chunk now, alongside the schema and the config.
+  useState(() => {
+    performance.mark('meshdeck:config-screen');
+    void loadEditor().catch(() => {});
+  });
   const config = useQuery(configQuery());
-  const lines = useMemo(() => config.data?.yaml.split('\n') ?? [], [config.data]);
-  const warnLines = useMemo(() => new Set(config.data?.warnings.map((w) => w.line) ?? []), [config.data]);
+  const schema = useQuery(schemaQuery());
 
   if (config.isError && !config.data) return <ErrorState error={config.error} what="the running config" onRetry={() => void config.refetch()} />;
-  if (!config.data) return <Loading what="the running config" />;
-  const c = config.data;
-  const download = () => {
-    const url = URL.createObjectURL(new Blob([c.yaml], { type: 'application/yaml' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = c.sourceName.split('/').pop() || 'envoy.yaml';
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  };
-
+  if (schema.isError && !schema.data) return <ErrorState error={schema.error} what="the editor’s Envoy schema" onRetry={() => void schema.refetch()} />;
+  if (!config.data || !schema.data) return <Loading what="the running config" />;
   return (
-    <div className="config-screen" data-testid="config">
-      <div className="screen-head">
-        <div>
-          <h1>Config</h1>
-          <p className="muted">
-            The Envoy v3 YAML the engine is running, exactly as written — weight changes from the Weights screen are edits of this text. It runs
-            unchanged on Envoy.
-          </p>
-        </div>
-        <div className="config-meta">
-          <span className="pill pill-ok" data-testid="config-version">
-            version {c.version}
-          </span>{' '}
-          <span className="mono small">{c.sourceName}</span>{' '}
-          <button type="button" onClick={download}>
-            Download
-          </button>
-        </div>
-      </div>
-      {c.warnings.length ? (
-        <section className="notice notice-warn" aria-label="Warnings">
-          <strong>
-            {c.warnings.length} warning{c.warnings.length > 1 ? 's' : ''}:
-          </strong>{' '}
-          valid Envoy that Meshdeck accepts but treats differently.
-          <ul className="diagnostics">
-            {c.warnings.map((w, i) => (
-              <li key={i}>
-                <a href={`#/config`} onClick={(e) => (e.preventDefault(), document.getElementById(`L${w.line}`)?.scrollIntoView({ block: 'center' }))}>
-                  line {w.line}
-                </a>{' '}
-                <span className="mono">{w.path}</span>: {w.message}
-                {w.suggestion ? <span className="muted"> — {w.suggestion}</span> : null}
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
-      <pre className="yaml" data-testid="config-yaml" aria-label="Running configuration">
-        {lines.map((l, i) => (
-          <div key={i} id={`L${i + 1}`} className={warnLines.has(i + 1) ? 'warn-line' : undefined}>
-            <span className="ln">{i + 1}</span>
-            {l || ' '}
-          </div>
-        ))}
-      </pre>
-    </div>
+    <EditorBoundary>
+      <Suspense fallback={<Loading what="the editor" />}>
+        <ConfigEditor schema={schema.data} schemaUrl={SCHEMA_ID} />
+      </Suspense>
+    </EditorBoundary>
   );
 }

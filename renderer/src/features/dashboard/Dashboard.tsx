@@ -12,6 +12,8 @@ import { Sparkline } from '../../components/Sparkline';
 import { Empty, ErrorState, Loading } from '../../components/states';
 import { ErrorChart, LatencyChart, RpsChart } from './Charts';
 import { findWorst, verdict, type HostStats } from './health';
+import { BreakHost, HealthPill, HealthTimeline } from './HostHealth';
+import { hostHealthQuery } from '../../api/health';
 
 const WINDOWS = [
   { s: 60, label: '1 min' },
@@ -53,6 +55,7 @@ export function Dashboard() {
   const series = useQuery(seriesQuery());
   const clusters = useQuery(clustersQuery(RECENT, 5000));
   const live = useQuery(liveQuery());
+  const hostHealth = useQuery(hostHealthQuery());
 
   const data = series.data;
   const now = data?.lastT ?? 0;
@@ -83,6 +86,9 @@ export function Dashboard() {
   }
 
   const sel = overview.find((o) => o.c.name === selected?.name) ?? overview[0]!;
+  // Host health (flags, ejections) of the selected cluster, kept live by the event stream.
+  const health = hostHealth.data?.clusters.find((c) => c.name === sel.c.name);
+  const healthOf = new Map(health?.hosts.map((h) => [h.address, h]) ?? []);
   const from = now - windowS;
   const selPoints = (data.series[seriesKey(sel.c.name)] ?? []).filter((p) => p.t > from);
 
@@ -163,6 +169,7 @@ export function Dashboard() {
           <ErrorChart points={selPoints} from={from} to={now} />
           <LatencyChart points={selPoints} from={from} to={now} />
         </div>
+        <HealthTimeline health={health} from={from} to={now} />
         <table className="hosts" data-testid="host-table">
           <thead>
             <tr>
@@ -175,6 +182,7 @@ export function Dashboard() {
               <th>p50</th>
               <th>p99</th>
               <th>p99 over the window</th>
+              <th title="Start a simulator incident on the instance behind this host, to watch detection and recovery">Break this host</th>
             </tr>
           </thead>
           <tbody>
@@ -188,7 +196,15 @@ export function Dashboard() {
                     {slow ? <span className="tag tag-slow">slowest</span> : null}
                     {failing ? <span className="tag tag-failing">most errors</span> : null}
                   </td>
-                  <td>{h.healthy ? <span className="pill pill-ok">healthy</span> : <span className="pill pill-bad">unhealthy</span>}</td>
+                  <td>
+                    {healthOf.has(h.address) ? (
+                      <HealthPill flags={healthOf.get(h.address)!.flags} ejections={healthOf.get(h.address)!.ejections} />
+                    ) : h.healthy ? (
+                      <span className="pill pill-ok">healthy</span>
+                    ) : (
+                      <span className="pill pill-bad">unhealthy</span>
+                    )}
+                  </td>
                   <td className="num">{h.inFlight}</td>
                   <td className="num">{rate(h.stats.rps)}</td>
                   <td className="num">{pct(h.share)}</td>
@@ -197,6 +213,9 @@ export function Dashboard() {
                   <td className="num">{ms(h.stats.p99)}</td>
                   <td>
                     <Sparkline values={h.spark} width={140} height={22} className={slow ? 'spark-slow' : ''} />
+                  </td>
+                  <td>
+                    <BreakHost cluster={sel.c.name} address={h.address} />
                   </td>
                 </tr>
               );
