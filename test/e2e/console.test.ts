@@ -269,7 +269,9 @@ test('access log: live tail, filters narrow it in the engine, pause holds the vi
     return Number(d.querySelector('[data-testid=log-count]')?.getAttribute('data-count')) > n;
   }, held.count, { timeout: 5000 });
 
-  // A row opens every field, and copies as curl.
+  // A row opens every field, and copies as curl. The live tail moves rows under the pointer many
+  // times a second, so (as a user would) hold the view first.
+  await page.getByTestId('pause').click();
   await page.getByTestId('log-row').first().click();
   const details = page.getByTestId('log-details');
   await details.waitFor();
@@ -280,6 +282,7 @@ test('access log: live tail, filters narrow it in the engine, pause holds the vi
   assert.match(clip, /^curl 'http:\/\/127\.0\.0\.1:\d+\/v1\/fraud\/score'/);
   await shot('access-log-details');
   await page.getByRole('button', { name: 'Close details' }).click();
+  await page.getByTestId('resume').click();
   await page.getByRole('button', { name: 'Clear filters' }).click();
 });
 
