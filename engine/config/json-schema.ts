@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
 import type { Enum, Field, Type } from 'protobufjs';
-import { getEnvoyRoot, typeName, typeUrlOf } from './protos';
+import { getEnvoyRoot, typeName, typeUrlOf, wrappedScalar } from './protos';
 import { ACCESS_LOGGERS, HTTP_FILTERS, LB_POLICIES, NETWORK_FILTERS, PROTOCOL_OPTIONS, TRANSPORT_SOCKETS, type ExtensionRegistry } from './registry';
 import { BOOTSTRAP } from './validate';
 
@@ -39,17 +39,6 @@ export function knownAnyTypes(): string[] {
 const INT_KINDS = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
 const UNSIGNED = new Set(['uint32', 'uint64', 'fixed32', 'fixed64']);
 
-const WRAPPERS: Record<string, string> = {
-  'google.protobuf.DoubleValue': 'double',
-  'google.protobuf.FloatValue': 'float',
-  'google.protobuf.Int64Value': 'int64',
-  'google.protobuf.UInt64Value': 'uint64',
-  'google.protobuf.Int32Value': 'int32',
-  'google.protobuf.UInt32Value': 'uint32',
-  'google.protobuf.BoolValue': 'bool',
-  'google.protobuf.StringValue': 'string',
-  'google.protobuf.BytesValue': 'bytes',
-};
 
 /** Scalars as protobuf's JSON mapping (and Envoy's YAML loader) accepts them. */
 function scalarSchema(kind: string): JsonSchema {
@@ -224,7 +213,7 @@ class Generator {
     if (rt instanceof protobuf.Enum) return this.ref(rt);
     if (rt instanceof protobuf.Type) {
       const name = typeName(rt);
-      const wrapped = WRAPPERS[name];
+      const wrapped = wrappedScalar(name);
       if (wrapped) return scalarSchema(wrapped);
       if (name === 'google.protobuf.Any') return defRef(name);
       const wk = WELL_KNOWN[name];

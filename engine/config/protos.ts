@@ -224,3 +224,21 @@ export function isKnownPackage(name: string): boolean {
     return false;
   }
 }
+
+/** google.protobuf wrapper messages → the scalar they carry (JSON writes the bare value). */
+const WRAPPERS: Readonly<Record<string, string>> = {
+  'google.protobuf.DoubleValue': 'double',
+  'google.protobuf.FloatValue': 'float',
+  'google.protobuf.Int64Value': 'int64',
+  'google.protobuf.UInt64Value': 'uint64',
+  'google.protobuf.Int32Value': 'int32',
+  'google.protobuf.UInt32Value': 'uint32',
+  'google.protobuf.BoolValue': 'bool',
+  'google.protobuf.StringValue': 'string',
+  'google.protobuf.BytesValue': 'bytes',
+};
+
+/** The scalar a wrapper type holds (`google.protobuf.UInt32Value` → `uint32`), with or without a leading dot. */
+export function wrappedScalar(typeName: string): string | undefined {
+  return WRAPPERS[typeName.charCodeAt(0) === 46 ? typeName.slice(1) : typeName];
+}

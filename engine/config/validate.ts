@@ -7,7 +7,7 @@ import protobuf from 'protobufjs';
 import type { Enum, Field, Type } from 'protobufjs';
 import { parseDuration } from './durations';
 import { extensionNames } from './extension-names';
-import { allTypes, getEnvoyRoot, isKnownPackage, lookupTypeUrl, TYPED_STRUCT_NAMES, typeName, typeNameFromUrl, typeUrlOf } from './protos';
+import { allTypes, getEnvoyRoot, isKnownPackage, lookupTypeUrl, TYPED_STRUCT_NAMES, typeName, typeNameFromUrl, typeUrlOf, wrappedScalar } from './protos';
 import { NEWER_FIELDS } from './newer';
 import { DEPRECATED_FIELDS, deprecationHintFromComment, lookupReplacement, REMOVED_FIELDS } from './removed';
 import { child, entry, index, type Reporter } from './report';
@@ -54,17 +54,6 @@ export function validateAs(messageName: string, raw: unknown, rep: Reporter, opt
   return { value, nodes: w.nodes, typeOf: w.typeOf, pathOf: w.pathOf };
 }
 
-const WRAPPERS: Record<string, string> = {
-  '.google.protobuf.DoubleValue': 'double',
-  '.google.protobuf.FloatValue': 'float',
-  '.google.protobuf.Int64Value': 'int64',
-  '.google.protobuf.UInt64Value': 'uint64',
-  '.google.protobuf.Int32Value': 'int32',
-  '.google.protobuf.UInt32Value': 'uint32',
-  '.google.protobuf.BoolValue': 'bool',
-  '.google.protobuf.StringValue': 'string',
-  '.google.protobuf.BytesValue': 'bytes',
-};
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {
   int32: [-(2n ** 31n), 2n ** 31n - 1n],
@@ -429,7 +418,7 @@ class Walker {
 
   private messageValue(type: Type, raw: unknown, path: string, segs: Seg[], r: Rules | undefined): unknown {
     const full = type.fullName;
-    const wrapped = WRAPPERS[full];
+    const wrapped = wrappedScalar(full);
     if (wrapped) {
       const inner = isObject(raw) && Object.keys(raw).length === 1 && 'value' in raw ? raw.value : raw;
       return this.scalar(wrapped, inner, path, r?.[RULE_KIND[wrapped]]);

@@ -11,7 +11,7 @@
 import protobuf from 'protobufjs';
 import type { Field, Type } from 'protobufjs';
 import { checkRe2 } from '../../config/regex';
-import { findType, lookupTypeUrl, TYPED_STRUCT_NAMES, typeName } from '../../config/protos';
+import { findType, lookupTypeUrl, TYPED_STRUCT_NAMES, typeName, wrappedScalar } from '../../config/protos';
 import { fieldFor } from '../../config/validate';
 import type { Engine } from '../../server';
 import type { AdminRoute } from '../routes';
@@ -28,17 +28,6 @@ const ALSO_SENSITIVE = new Set(['envoy.extensions.filters.http.jwt_authn.v3.JwtP
 /** Keys redacted wherever the protos cannot say (untyped subtrees). */
 const SENSITIVE_KEYS = new Set(['private_key', 'password', 'pkcs12', 'secret', 'keys', 'client_secret', 'token', 'hmac_secret', 'api_key']);
 
-const WRAPPERS: Record<string, string> = {
-  'google.protobuf.DoubleValue': 'double',
-  'google.protobuf.FloatValue': 'float',
-  'google.protobuf.Int64Value': 'int64',
-  'google.protobuf.UInt64Value': 'uint64',
-  'google.protobuf.Int32Value': 'int32',
-  'google.protobuf.UInt32Value': 'uint32',
-  'google.protobuf.BoolValue': 'bool',
-  'google.protobuf.StringValue': 'string',
-  'google.protobuf.BytesValue': 'bytes',
-};
 const INT64 = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const DROP = Symbol('drop');
 
@@ -157,7 +146,7 @@ function single(field: Field, v: unknown, sensitive: boolean): unknown {
 
 function typedValue(rt: Type, v: unknown, sensitive: boolean): unknown {
   const name = typeName(rt);
-  const wrapped = WRAPPERS[name];
+  const wrapped = wrappedScalar(name);
   if (wrapped) return scalar(wrapped, isObject(v) && 'value' in v ? v.value : v, sensitive);
   switch (name) {
     case 'google.protobuf.Duration':
