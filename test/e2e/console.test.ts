@@ -272,7 +272,16 @@ test('access log: live tail, filters narrow it in the engine, pause holds the vi
   // A row opens every field, and copies as curl. The live tail moves rows under the pointer many
   // times a second, so (as a user would) hold the view first.
   await page.getByTestId('pause').click();
-  await page.getByTestId('log-row').first().click();
+  // The first row in the DOM is the virtualizer's overscan, above the viewport: click the topmost
+  // row the user can see, where they would click it.
+  const at = (await page.evaluate(`(() => {
+    const box = document.querySelector('[data-testid=log-scroll]').getBoundingClientRect();
+    const rows = [...document.querySelectorAll('[data-testid=log-row]')].map((r) => r.getBoundingClientRect()).filter((r) => r.top >= box.top && r.bottom <= box.bottom);
+    rows.sort((a, b) => a.top - b.top);
+    return rows.length ? { x: rows[0].left + 200, y: rows[0].top + rows[0].height / 2 } : null;
+  })()`)) as { x: number; y: number } | null;
+  assert.ok(at, 'no log row visible');
+  await page.mouse.click(at.x, at.y);
   const details = page.getByTestId('log-details');
   await details.waitFor();
   for (const label of ['Upstream host', 'Response flags', 'Request id', 'Request headers']) assert.ok(await details.getByText(label, { exact: true }).count(), label);
