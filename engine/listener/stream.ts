@@ -8,7 +8,7 @@ import type { CompiledHcm } from './hcm';
 
 /**
  * What the connection manager needs of a downstream request. Meshdeck's HTTP/1 codec
- * (listener/http1/codec.ts) and node:http2's compatibility request both provide it, so one
+ * (listener/http1/) and node:http2's compatibility request both provide it, so one
  * request path serves both protocols.
  */
 export interface DownstreamRequest extends AsyncIterable<Buffer> {

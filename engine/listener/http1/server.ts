@@ -3,7 +3,7 @@
 // every HTTP/1 connection runs the same code whatever carried it.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { Http1Connection, type Http1Options, type ProtocolErrorHandler, type RequestHandler } from './codec';
+import { Http1Connection, type Http1Options, type ProtocolErrorHandler, type RequestHandler } from './connection';
 
 export class Http1Server {
   /** The accepting socket (for cleartext listeners); sockets from elsewhere go to handle(). */

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { Http1Server } from '../../../engine/listener/http1/server';
-import type { Http1Request, Http1Response, Http1Options } from '../../../engine/listener/http1/codec';
+import type { Http1Options } from '../../../engine/listener/http1/connection';
+import type { Http1Request } from '../../../engine/listener/http1/request';
+import type { Http1Response } from '../../../engine/listener/http1/response';
 
 type Handler = (req: Http1Request, res: Http1Response) => void;
 
