@@ -6,7 +6,7 @@
 
 import type { StreamInfo } from '../stream-info';
 import { parseResponseFlags } from '../response-flags';
-import { grpcStatusOf, requestHeaderGetter } from './formatter';
+import { grpcStatusOf, requestHeaderGetter } from './providers';
 import { AccessLogConfigError } from './config';
 
 type Obj = Record<string, unknown>;
