@@ -37,14 +37,22 @@ export async function startEngine(yaml: string, opts: { random?: () => number; a
 }
 
 /** A minimal bootstrap: one listener on a free port routing / to the given clusters' YAML. */
-export function bootstrap(opts: { routes: string; clusters: string; hcmExtra?: string }): string {
+export function bootstrap(opts: {
+  routes: string;
+  clusters: string;
+  hcmExtra?: string;
+  /** HTTP filters before the router (YAML list items). */
+  httpFilters?: string;
+  /** More of the filter chain (transport_socket, filter_chain_match…), YAML. */
+  chainExtra?: string;
+}): string {
   return `
 static_resources:
   listeners:
   - name: ingress
     address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
     filter_chains:
-    - filters:
+    - ${opts.chainExtra ? `${indent(opts.chainExtra, 6).trimStart()}\n      ` : ''}filters:
       - name: envoy.filters.network.http_connection_manager
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
@@ -57,7 +65,7 @@ ${indent(opts.hcmExtra ?? '', 10)}
               domains: ["*"]
               routes:
 ${indent(opts.routes, 14)}
-          http_filters:
+          http_filters:${opts.httpFilters ? `\n${indent(opts.httpFilters, 10)}` : ''}
           - name: envoy.filters.http.router
             typed_config:
               "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router

@@ -2,7 +2,7 @@
 // http_filters (YAML list, router appended) in front of a real upstream.
 
 import { after } from 'node:test';
-import { indent, staticCluster, startEngine, type RunningEngine } from '../../helpers/engine';
+import { bootstrap, staticCluster, startEngine, type RunningEngine } from '../../helpers/engine';
 import { startUpstream, type Upstream } from '../../helpers/upstream';
 import type { StreamInfo } from '../../../engine/observe/stream-info';
 
@@ -33,34 +33,13 @@ export interface FilterConfig {
 }
 
 export function filterYaml(c: FilterConfig): string {
-  const routes = c.routes ?? `- match: { prefix: "/" }\n  route: { cluster: app }`;
-  return `
-static_resources:
-  listeners:
-  - name: ingress
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - ${c.chainExtra ? `${indent(c.chainExtra, 6).trimStart()}\n      ` : ''}filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-${indent(c.hcmExtra ?? '', 10)}
-          route_config:
-            name: local
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-${indent(routes, 14)}
-          http_filters:
-${indent(c.filters, 10)}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-${indent(staticCluster('app', [{ port: c.port }]), 2)}
-`;
+  return bootstrap({
+    routes: c.routes ?? `- match: { prefix: "/" }\n  route: { cluster: app }`,
+    clusters: staticCluster('app', [{ port: c.port }]),
+    hcmExtra: c.hcmExtra,
+    httpFilters: c.filters,
+    chainExtra: c.chainExtra,
+  });
 }
 
 export async function filterEngine(c: FilterConfig, log?: StreamInfo[]): Promise<RunningEngine> {
