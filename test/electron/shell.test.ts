@@ -14,6 +14,7 @@ import { CH } from '../../electron/channels';
 import { forkLauncher } from '../../electron/launchers';
 import type { EngineLauncher, EngineState } from '../../electron/supervisor';
 import { fakeElectron, fakeEvent, ipcEvent, waitFor } from './fake-electron';
+import { bootstrap } from '../helpers/engine';
 
 const BIN = fileURLToPath(new URL('../../bin/meshdeck.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'meshdeck-shell-'));
@@ -24,33 +25,8 @@ after(async () => {
 });
 
 const configFile = join(dir, 'envoy.yaml');
-writeFileSync(
-  configFile,
-  `admin:
-  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-static_resources:
-  listeners:
-  - name: ingress
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                direct_response: { status: 200 }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-`,
-);
+// One listener answering 200 itself; the admin endpoint on a free loopback port.
+writeFileSync(configFile, bootstrap({ routes: `- match: { prefix: "/" }\n  direct_response: { status: 200 }`, clusters: '' }));
 
 function menuItem(template: MenuItemConstructorOptions[], top: string, label: string): MenuItemConstructorOptions | undefined {
   const m = template.find((t) => t.label === top || t.role === top);

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { forkLauncher } from '../../electron/launchers';
 import { backoffDelay, DEFAULT_BACKOFF, EngineSupervisor, parseReadyLine, type EngineChild, type EngineLauncher, type EngineState } from '../../electron/supervisor';
 import { waitFor } from './fake-electron';
+import { bootstrap } from '../helpers/engine';
 
 const BIN = fileURLToPath(new URL('../../bin/meshdeck.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'meshdeck-supervisor-'));
@@ -24,31 +25,10 @@ after(async () => {
 });
 
 // Everything on port 0: tests run in parallel with the rest of the suite.
-const CONFIG = `
-admin:
-  address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-static_resources:
-  listeners:
-  - name: ingress
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                direct_response: { status: 200, body: { inline_string: "hello from the engine" } }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-`;
+const CONFIG = bootstrap({
+  routes: `- match: { prefix: "/" }\n  direct_response: { status: 200, body: { inline_string: "hello from the engine" } }`,
+  clusters: '',
+});
 const configFile = join(dir, 'envoy.yaml');
 writeFileSync(configFile, CONFIG);
 
