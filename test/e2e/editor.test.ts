@@ -233,6 +233,11 @@ test('as you type: the schema marks a wrong enum value and completes the right o
 
   // Inside a typed_config, completion knows the message its "@type" names (the HTTP connection manager).
   await replaceInEditor('stat_prefix: gateway', 'stat_prefix: gateway');
+  // A suggestion popup for the value just typed may open late (the YAML worker answers
+  // asynchronously) and would take the Enter below: let it come, close it, make sure it is gone.
+  await sleep(600);
+  await page.keyboard.press('Escape');
+  await page.locator('.suggest-widget.visible').waitFor({ state: 'hidden', timeout: 3000 });
   await page.keyboard.press('End');
   await page.keyboard.press('Enter');
   await page.keyboard.type('codec_t', { delay: 20 });
