@@ -1,8 +1,7 @@
 // Envoy's router filter: forwards a routed request to its cluster, with the route's timeout,
 // retry policy and circuit breakers, and streams the response back. One UpstreamRequest per try.
 
-import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { UpstreamHandler } from '../upstream/http1/handler';
 import type { RetryPolicy, RouteAction } from '../config/model';
 import { ResponseFlag } from '../observe/response-flags';
 import type { HttpStream } from '../listener/stream';
@@ -289,8 +288,8 @@ class UpstreamRouting {
   }
 }
 
-/** One try against one host: an undici dispatch handler that streams the response downstream. */
-class UpstreamRequest implements Dispatcher.DispatchHandler {
+/** One try against one host: a dispatch handler (upstream/http1/handler.ts) that streams the response downstream. */
+class UpstreamRequest implements UpstreamHandler {
   private abortFn: ((err?: Error) => void) | undefined;
   private aborted = false;
   private connected = false;
@@ -322,10 +321,10 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (!s.info.firstUpstreamTxMono) s.info.firstUpstreamTxMono = this.startMono;
     const perTry = r.action.retryPolicy?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTryTimer = setTimeout(() => this.onPerTryTimeout(), perTry);
-    // A streamed body goes as the request's async iterator (undici accepts one; its typings say Readable).
-    const body = r.body === 'stream' ? (s.req as unknown as Readable) : r.body;
+    // A streamed body goes as the downstream request itself, an async iterable of its chunks.
+    const body = r.body === 'stream' ? (s.req as unknown as AsyncIterable<Buffer>) : r.body;
     try {
-      this.host.pool.dispatch({ path, method: s.info.method as Dispatcher.HttpMethod, headers: r.headers, body }, this);
+      this.host.pool.dispatch({ path, method: s.info.method, headers: r.headers, body }, this);
     } catch (err) {
       this.fail('connection_termination', (err as Error).message);
     }
@@ -373,7 +372,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     this.routing.stream.info.bytesReceived += typeof chunk === 'number' ? chunk : chunk.length;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: Array<Buffer | string>, resume: () => void): boolean {
     if (this.aborted) return false;
     if (statusCode < 200) return true; // 1xx informational: wait for the final response
     (statusCode >= 500 ? this.host.stats.rq_error : this.host.stats.rq_success).inc();
@@ -395,9 +394,12 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     this.resume = resume;
     const headers: string[] = [];
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      const k = rawHeaders[i].toString('latin1').toLowerCase();
+      // Meshdeck's HTTP/1.1 pool gives strings; undici (TLS, HTTP/2) gives Buffers.
+      const name = rawHeaders[i];
+      const k = (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase();
       if (HOP_BY_HOP.has(k)) continue;
-      headers.push(k, rawHeaders[i + 1].toString('latin1'));
+      const v = rawHeaders[i + 1];
+      headers.push(k, typeof v === 'string' ? v : v.toString('latin1'));
     }
     s.info.upstreamServiceTimeMs = now - this.startMono;
     setHeader(headers, 'x-envoy-upstream-service-time', String(Math.round(s.info.upstreamServiceTimeMs)));
@@ -424,7 +426,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     if (this.routing.body === 'stream' && !info.lastDownstreamRxMono) info.lastDownstreamRxMono = performance.now();
   }
 
-  onComplete(trailers?: Array<Buffer | string> | null): void {
+  onComplete(trailers?: Array<Buffer | string> | Record<string, unknown> | null): void {
     if (this.ended) return;
     this.ended = true;
     const r = this.routing;

@@ -6,9 +6,9 @@
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Pool } from 'undici';
 import type { Cluster, LbEndpoint, LocalityLbEndpoints } from '../config/model';
 import type { Host } from './host';
+import type { UpstreamPool } from './http1/handler';
 import type { PoolCache, PoolOptions } from './pool-cache';
 import { ClusterLoadBalancer } from '../lb/cluster-lb';
 import { getLbPolicy } from '../lb/registry';
@@ -45,7 +45,7 @@ export class UpstreamHost implements Host {
     readonly localityWeight: number,
     readonly hostname: string,
     healthStatus: string,
-    readonly pool: Pool,
+    readonly pool: UpstreamPool,
   ) {
     this.key = `${address}:${port}`;
     // EDS/static health_status: UNHEALTHY, DRAINING and TIMEOUT hosts take no traffic.

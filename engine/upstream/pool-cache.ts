@@ -6,7 +6,12 @@
 
 import { buildConnector, Pool } from 'undici';
 import type { Cluster, UpstreamTlsContext } from '../config/model';
+import type { UpstreamPool } from './http1/handler';
+import { Http1Pool } from './http1/pool';
 import { upstreamTlsOptions } from './tls';
+
+/** Idle upstream connections are kept this long unless the server's Keep-Alive hint says less. */
+const KEEP_ALIVE_MS = 60_000;
 
 export interface PoolOptions {
   connectTimeoutMs: number;
@@ -21,7 +26,7 @@ export interface PoolOptions {
 }
 
 interface Entry {
-  pool: Pool;
+  pool: UpstreamPool;
   refs: number;
 }
 
@@ -34,30 +39,11 @@ export class PoolCache {
     return `${base}|${o.protocol}|${o.maxConcurrentStreams ?? 0}|${o.tls ? JSON.stringify(o.tls) : ''}`;
   }
 
-  acquire(address: string, port: number, o: PoolOptions): Pool {
+  acquire(address: string, port: number, o: PoolOptions): UpstreamPool {
     const key = PoolCache.key(address, port, o);
     let e = this.entries.get(key);
     if (!e) {
-      const host = address.includes(':') ? `[${address}]` : address;
-      const protocol = o.protocol ?? 'HTTP1';
-      // DOWNSTREAM (use_downstream_protocol_config) is run like AUTO: ALPN decides over TLS.
-      const h2 = protocol === 'HTTP2' || (o.tls !== undefined && (protocol === 'AUTO' || protocol === 'DOWNSTREAM'));
-      const streams = o.maxConcurrentStreams || 100;
-      const pool = new Pool(`${o.tls ? 'https' : 'http'}://${host}:${port}`, {
-        connections: o.maxConnections,
-        connectTimeout: o.connectTimeoutMs,
-        // The router enforces route and per-try timeouts itself; undici must not cut in first.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        keepAliveTimeout: 60_000,
-        keepAliveMaxTimeout: 600_000,
-        // HTTP/1.1 is never pipelined; an h2 connection carries up to `streams` requests at once.
-        pipelining: protocol === 'HTTP2' ? streams : 1,
-        ...(h2 ? { allowH2: true, maxConcurrentStreams: streams } : {}),
-        // h2c: Pool builds its connector without useH2c, so it gets one that has it.
-        ...(protocol === 'HTTP2' && !o.tls ? { connect: buildConnector({ useH2c: true, allowH2: true, timeout: o.connectTimeoutMs } as buildConnector.BuildOptions) } : {}),
-        ...(o.tls ? { connect: upstreamTlsOptions(o.tls, o.where ?? `${address}:${port}`) } : {}),
-      });
+      const pool = PoolCache.create(address, port, o);
       // An idle pool's socket errors must never become unhandled 'error' events.
       pool.on('connectionError', () => {});
       e = { pool, refs: 0 };
@@ -65,6 +51,35 @@ export class PoolCache {
     }
     e.refs++;
     return e.pool;
+  }
+
+  /** Plain-text HTTP/1.1 runs on Meshdeck's own pool; TLS and HTTP/2 on undici's. */
+  private static create(address: string, port: number, o: PoolOptions): UpstreamPool {
+    const protocol = o.protocol ?? 'HTTP1';
+    if (!o.tls && protocol !== 'HTTP2') {
+      return new Http1Pool({ address, port, connections: o.maxConnections, connectTimeoutMs: o.connectTimeoutMs, keepAliveMs: KEEP_ALIVE_MS });
+    }
+    const host = address.includes(':') ? `[${address}]` : address;
+    // DOWNSTREAM (use_downstream_protocol_config) is run like AUTO: ALPN decides over TLS.
+    const h2 = protocol === 'HTTP2' || (o.tls !== undefined && (protocol === 'AUTO' || protocol === 'DOWNSTREAM'));
+    const streams = o.maxConcurrentStreams || 100;
+    const pool = new Pool(`${o.tls ? 'https' : 'http'}://${host}:${port}`, {
+      connections: o.maxConnections,
+      connectTimeout: o.connectTimeoutMs,
+      // The router enforces route and per-try timeouts itself; undici must not cut in first.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: 600_000,
+      // HTTP/1.1 is never pipelined; an h2 connection carries up to `streams` requests at once.
+      pipelining: protocol === 'HTTP2' ? streams : 1,
+      ...(h2 ? { allowH2: true, maxConcurrentStreams: streams } : {}),
+      // h2c: Pool builds its connector without useH2c, so it gets one that has it.
+      ...(protocol === 'HTTP2' && !o.tls ? { connect: buildConnector({ useH2c: true, allowH2: true, timeout: o.connectTimeoutMs } as buildConnector.BuildOptions) } : {}),
+      ...(o.tls ? { connect: upstreamTlsOptions(o.tls, o.where ?? `${address}:${port}`) } : {}),
+    });
+    // undici's Pool speaks the same dispatch-handler contract (engine/upstream/http1/handler.ts).
+    return pool as unknown as UpstreamPool;
   }
 
   release(address: string, port: number, o: PoolOptions): void {

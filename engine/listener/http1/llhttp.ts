@@ -17,6 +17,7 @@ interface LlhttpModule {
   HTTPParser: {
     new (): LlhttpParser;
     REQUEST: number;
+    RESPONSE: number;
     kOnHeaders: number;
     kOnHeadersComplete: number;
     kOnBody: number;
