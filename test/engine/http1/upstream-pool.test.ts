@@ -25,7 +25,7 @@ async function rawServer(onRequest: (req: { head: string; body: Buffer; n: numbe
     const conn = ++conns;
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let n = 0;
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
@@ -35,7 +35,7 @@ async function rawServer(onRequest: (req: { head: string; body: Buffer; n: numbe
         const head = buf.subarray(0, end).toString('latin1');
         const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
         let bodyEnd = end + 4 + len;
-        let body = buf.subarray(end + 4, bodyEnd);
+        let body: Buffer = buf.subarray(end + 4, bodyEnd);
         if (/transfer-encoding: chunked/i.test(head)) {
           const term = buf.indexOf('0\r\n\r\n', end + 4);
           if (term < 0) return;
