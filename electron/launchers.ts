@@ -1,4 +1,4 @@
-// The two ways the shell can start the engine (bin/meshdeck.mjs, TypeScript through tsx's loader).
+// The two ways the shell can start the engine (bin/meshdeck.mjs: the engine's bundle, or its sources through tsx).
 //
 // forkLauncher: child_process.fork. Inside Electron, process.execPath is Electron's binary and
 // ELECTRON_RUN_AS_NODE=1 makes it a plain Node; the variable is inherited, so the simulator's own

@@ -13,6 +13,7 @@ import { installCleanupHandlers, isStopping, onCleanup, stop, stopAll } from './
 import { buildRows, selectRows, startUpstream, enginePath, STAND_IN } from './bench/rows.mjs';
 import { checkProxies, saturate, fixedRateRun, watchOthers } from './bench/measure.mjs';
 import { sleep } from './bench/procs.mjs';
+import { buildEngine } from './build-engine.mjs';
 import { evaluateTargets, printReport, writeJson } from './bench/report.mjs';
 import { aggregate } from './bench/aggregate.mjs';
 import { NOISY, noiseOf as noise } from './bench/stats.mjs';
@@ -47,6 +48,14 @@ async function main() {
   log(`meshdeck bench · ${started.toISOString()} · ${cpus()[0]?.model ?? '?'} × ${ncpu} · node ${versions.node} · nginx ${versions.nginx} · haproxy ${versions.haproxy ?? '—'} · wrk ${versions.wrk ?? '?'}`);
   log(`layout: proxy under test on core ${opts.proxyCpu}; wrk, fixed-rate generator and upstream nginx on core ${opts.loadCpu}`);
   log(`rows: ${rows.map((r) => r.id).join(', ')}${enginePath(opts) === STAND_IN ? '  (Meshdeck row = undici stand-in)' : ''}`);
+  if (enginePath(opts) === join(root, 'bin', 'meshdeck.mjs')) {
+    // Measure what `meshdeck` runs: its bundle (bin/meshdeck.mjs), rebuilt here when stale.
+    if (process.env.MESHDECK_FROM_SOURCE === '1') log('engine: engine/ through tsx (MESHDECK_FROM_SOURCE=1)');
+    else {
+      await buildEngine();
+      log('engine: dist/engine/meshdeck.mjs (bundle, rebuilt from engine/ just now)');
+    }
+  }
 
   // Other work on the machine skews every figure: look for it first, and again during each run.
   const { others: idle } = await watchOthers(() => sleep(1000));

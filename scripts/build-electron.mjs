@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the desktop shell: electron/main.ts and electron/preload.ts, each bundled by esbuild into
 // one CommonJS file under dist/electron/ (electron stays external; it is provided at run time).
-// The engine is not bundled: the shell forks bin/meshdeck.mjs, which runs engine/ through tsx.
+// The engine is bundled apart (scripts/build-engine.mjs): the shell forks bin/meshdeck.mjs, which runs it.
 // Usage: node scripts/build-electron.mjs [--outdir DIR]
 import { build } from 'esbuild';
 import { join } from 'node:path';

@@ -40,6 +40,13 @@ if (!existsSync(built) || statSync(built).mtimeMs < newest(join(root, 'renderer'
   }
 }
 
+// The engine runs from its bundle when that is fresh (bin/meshdeck.mjs); build it when it is not.
+const engineBundle = join(root, 'dist', 'engine', 'meshdeck.mjs');
+if (!existsSync(engineBundle) || statSync(engineBundle).mtimeMs < Math.max(newest(join(root, 'engine')), statSync(join(root, 'package-lock.json')).mtimeMs)) {
+  const { buildEngine } = await import('./build-engine.mjs');
+  await buildEngine().catch((e) => console.error(`meshdeck: bundling the engine failed (${e.message}); it runs from its sources instead.`));
+}
+
 // ---- which mode ------------------------------------------------------------------------------
 const ELECTRON_DIR = join(root, 'node_modules', 'electron');
 const INSTALL_TIMEOUT_MS = 60_000;
