@@ -61,8 +61,9 @@ export class CompiledHcm {
       this.accessLog?.(stream.info);
       onDone();
     };
-    res.once('finish', done);
-    res.once('close', done);
+    // Each fires at most once on a response that lives for one request: plain listeners, no once() wrappers.
+    res.on('finish', done);
+    res.on('close', done);
     // Capture (engine/traffic/) taps here; with no capture on this is one flag check.
     if (streamStartChannel.hasSubscribers) streamStartChannel.publish(stream);
     if (req.httpVersionMajor !== 1 ? req.httpVersionMajor !== 2 : req.httpVersionMinor === 0 && !this.config.acceptHttp10) {

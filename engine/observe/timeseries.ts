@@ -74,10 +74,18 @@ export class TimeSeries {
 
   constructor(private readonly random: () => number = Math.random) {}
 
+  /** cluster → host ('' for the cluster itself) → series: the per-request lookup builds no key string. */
+  private readonly byCluster = new Map<string, Map<string, SeriesState>>();
+
   private state(cluster: string, host: string | undefined): SeriesState {
-    const key = host === undefined ? cluster : `${cluster}\u0000${host}`;
-    let s = this.byKey.get(key);
-    if (!s) this.byKey.set(key, (s = new SeriesState(cluster, host)));
+    let hosts = this.byCluster.get(cluster);
+    if (!hosts) this.byCluster.set(cluster, (hosts = new Map()));
+    let s = hosts.get(host ?? '');
+    if (!s) {
+      s = new SeriesState(cluster, host);
+      hosts.set(host ?? '', s);
+      this.byKey.set(host === undefined ? cluster : `${cluster}\u0000${host}`, s);
+    }
     return s;
   }
 
@@ -106,7 +114,10 @@ export class TimeSeries {
     const out = new Map<string, SeriesPoint>();
     for (const [key, s] of this.byKey) {
       out.set(key, s.close(t));
-      if (!knownKeys.has(key) && t - s.lastActive > RETENTION_SECONDS) this.byKey.delete(key);
+      if (!knownKeys.has(key) && t - s.lastActive > RETENTION_SECONDS) {
+        this.byKey.delete(key);
+        this.byCluster.get(s.cluster)?.delete(s.host ?? '');
+      }
     }
     return out;
   }

@@ -81,7 +81,7 @@ class UpstreamRouting {
   start(): void {
     const t = this.action.timeoutMs;
     if (t > 0) this.globalTimer = setTimeout(() => this.onGlobalTimeout(), t);
-    this.stream.res.once('close', () => {
+    this.stream.res.on('close', () => {
       if (!this.stream.res.writableFinished) {
         this.stream.downstreamGone = true;
         this.stream.info.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
