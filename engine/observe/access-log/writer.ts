@@ -97,6 +97,14 @@ export function writerStats(store: StatsStore): WriterStats {
 
 /** Default bound of one writer's buffer (characters waiting plus being written). */
 export const DEFAULT_BUFFER_LIMIT = 8 * 1024 * 1024;
+/**
+ * Lines wait at most this long before a batch goes out, unless FLUSH_CHARS have gathered first
+ * (Envoy batches the same way: its flush interval or a full buffer). Writing every event-loop turn
+ * instead cost a thread-pool round trip per handful of lines: about a third of the proxy's
+ * throughput at 16k req/s.
+ */
+export const FLUSH_INTERVAL_MS = 100;
+const FLUSH_CHARS = 64 * 1024;
 
 export class BufferedWriter {
   private pending: string[] = [];
@@ -104,6 +112,7 @@ export class BufferedWriter {
   private pendingLines = 0;
   private inFlightChars = 0;
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private opened = false;
   private reopenWanted = false;
@@ -143,10 +152,18 @@ export class BufferedWriter {
     this.pendingLines++;
     this.stats.buffered.inc();
     this.stats.totalBuffered.inc(n);
-    if (!this.running && !this.scheduled) {
+    if (!this.running) this.schedule();
+  }
+
+  /** A batch goes out on the next turn when it is big, else when the flush interval is up. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    if (this.pendingChars >= FLUSH_CHARS) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
       this.scheduled = true;
       setImmediate(this.kick);
-    }
+    } else this.timer ??= setTimeout(this.kick, FLUSH_INTERVAL_MS);
   }
 
   /** Reopen the destination before the next write (log rotation; a config reload). */
@@ -156,13 +173,12 @@ export class BufferedWriter {
 
   private readonly kick = (): void => {
     this.scheduled = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.running) return;
     this.running = this.drain().finally(() => {
       this.running = undefined;
-      if (this.pending.length && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.kick);
-      }
+      if (this.pending.length) this.schedule();
     });
   };
 
