@@ -15,8 +15,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { ENGINE_BUNDLE } from '../bin/engine-bundle.mjs';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const ENGINE_BUNDLE = join(root, 'dist', 'engine', 'meshdeck.mjs');
+export { ENGINE_BUNDLE };
 
 /** Bundle the engine to `outfile` (default dist/engine/meshdeck.mjs). */
 export async function buildEngine(outfile = ENGINE_BUNDLE) {

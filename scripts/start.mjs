@@ -16,6 +16,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { engineBundleIsFresh } from '../bin/engine-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -41,8 +42,7 @@ if (!existsSync(built) || statSync(built).mtimeMs < newest(join(root, 'renderer'
 }
 
 // The engine runs from its bundle when that is fresh (bin/meshdeck.mjs); build it when it is not.
-const engineBundle = join(root, 'dist', 'engine', 'meshdeck.mjs');
-if (!existsSync(engineBundle) || statSync(engineBundle).mtimeMs < Math.max(newest(join(root, 'engine')), statSync(join(root, 'package-lock.json')).mtimeMs)) {
+if (!engineBundleIsFresh()) {
   const { buildEngine } = await import('./build-engine.mjs');
   await buildEngine().catch((e) => console.error(`meshdeck: bundling the engine failed (${e.message}); it runs from its sources instead.`));
 }
