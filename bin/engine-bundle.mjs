@@ -8,11 +8,12 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const ENGINE_BUNDLE = join(root, 'dist', 'engine', 'meshdeck.mjs');
 
-function newest(dir) {
+/** The newest modification time (ms) of any file under `dir` (npm start asks it of renderer/ too). */
+export function newestMtime(dir) {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
   return t;
 }
@@ -21,5 +22,5 @@ export function engineBundleIsFresh() {
   if (!existsSync(ENGINE_BUNDLE)) return false;
   const built = statSync(ENGINE_BUNDLE).mtimeMs;
   const lock = join(root, 'package-lock.json');
-  return built >= newest(join(root, 'engine')) && (!existsSync(lock) || built >= statSync(lock).mtimeMs);
+  return built >= newestMtime(join(root, 'engine')) && (!existsSync(lock) || built >= statSync(lock).mtimeMs);
 }

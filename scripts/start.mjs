@@ -12,11 +12,11 @@
 //   npm start -- --browser               the browser even where Electron could run
 //   npm start -- --rate 200 --ephemeral-ports   (browser mode: extra arguments go to `meshdeck demo`)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { engineBundleIsFresh } from '../bin/engine-bundle.mjs';
+import { engineBundleIsFresh, newestMtime as newest } from '../bin/engine-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -24,14 +24,6 @@ const forceBrowser = argv.includes('--browser') || process.env.MESHDECK_BROWSER 
 const demoArgs = argv.filter((a) => a !== '--browser');
 
 // The console is a static build the engine serves; build it when missing or older than its sources.
-function newest(dir) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 const built = join(root, 'dist', 'renderer', 'index.html');
 if (!existsSync(built) || statSync(built).mtimeMs < newest(join(root, 'renderer'))) {
   console.log('Building the console (first run, or its sources changed)…');
